@@ -1,0 +1,21 @@
+//! Drifta's domain: the rules that hold whatever stores or serves them.
+//!
+//! Nothing here does IO, async or SQL, so every rule can be tested in isolation
+//! and reused by the web shell, the monitor and the command line alike.
+
+pub mod audit;
+pub mod clock;
+pub mod ids;
+pub mod lang;
+pub mod password;
+pub mod role;
+pub mod scope;
+pub mod secret;
+pub mod tenant;
+pub mod validate;
+
+pub use ids::{LocationId, TenantId, TokenId, UserId};
+pub use lang::Language;
+pub use role::{Permission, Role};
+pub use scope::{Actor, Scope};
+pub use tenant::{Country, TenantKind};

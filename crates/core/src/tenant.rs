@@ -1,0 +1,143 @@
+//! Providers, the municipalities they serve, and the places inside them.
+
+use crate::ids::TenantId;
+use crate::lang::Language;
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TenantKind {
+    /// The IT company or host municipality at the root.
+    Provider,
+    Municipality,
+}
+
+impl TenantKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TenantKind::Provider => "provider",
+            TenantKind::Municipality => "municipality",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        match text {
+            "provider" => Some(TenantKind::Provider),
+            "municipality" => Some(TenantKind::Municipality),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Country {
+    #[serde(rename = "NO")]
+    No,
+    #[serde(rename = "DK")]
+    Dk,
+}
+
+impl Country {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Country::No => "NO",
+            Country::Dk => "DK",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        match text.trim().to_ascii_uppercase().as_str() {
+            "NO" => Some(Country::No),
+            "DK" => Some(Country::Dk),
+            _ => None,
+        }
+    }
+
+    pub fn default_time_zone(self) -> &'static str {
+        match self {
+            Country::No => "Europe/Oslo",
+            Country::Dk => "Europe/Copenhagen",
+        }
+    }
+
+    pub fn default_language(self) -> Language {
+        match self {
+            Country::No => Language::Nb,
+            Country::Dk => Language::Da,
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Tenant {
+    pub id: TenantId,
+    pub parent_id: Option<TenantId>,
+    pub kind: TenantKind,
+    pub name: String,
+    pub slug: String,
+    pub country: Country,
+    pub time_zone: String,
+    pub language: Language,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LocationKind {
+    TownHall,
+    School,
+    CareHome,
+    Kindergarten,
+    OperationsCentre,
+    Office,
+    Other,
+}
+
+impl LocationKind {
+    pub const ALL: [LocationKind; 7] = [
+        LocationKind::TownHall,
+        LocationKind::School,
+        LocationKind::CareHome,
+        LocationKind::Kindergarten,
+        LocationKind::OperationsCentre,
+        LocationKind::Office,
+        LocationKind::Other,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LocationKind::TownHall => "town_hall",
+            LocationKind::School => "school",
+            LocationKind::CareHome => "care_home",
+            LocationKind::Kindergarten => "kindergarten",
+            LocationKind::OperationsCentre => "operations_centre",
+            LocationKind::Office => "office",
+            LocationKind::Other => "other",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        LocationKind::ALL.into_iter().find(|k| k.as_str() == text)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_round_trip() {
+        for k in LocationKind::ALL {
+            assert_eq!(LocationKind::parse(k.as_str()), Some(k));
+        }
+        assert_eq!(Country::parse(" dk "), Some(Country::Dk));
+        assert_eq!(Country::parse("SE"), None);
+        assert_eq!(TenantKind::parse("provider"), Some(TenantKind::Provider));
+        assert_eq!(TenantKind::parse("x"), None);
+    }
+
+    #[test]
+    fn country_defaults() {
+        assert_eq!(Country::No.default_time_zone(), "Europe/Oslo");
+        assert_eq!(Country::Dk.default_language(), Language::Da);
+    }
+}
