@@ -1,1 +1,30 @@
+//! Drifta's persistence: one [`Store`] over SQLite or PostgreSQL.
+//!
+//! Every function that reads or writes tenant data takes a [`Scope`](drifta_core::Scope)
+//! and filters through [`sql::Sql::in_scope`], so isolation does not depend on remembering.
+//! Every change appends to the hash-chained audit log in the same transaction.
 
+mod audit;
+mod db;
+pub mod demo;
+mod error;
+mod login_limit;
+mod migrate;
+mod sessions;
+mod sql;
+mod tenants;
+#[cfg(feature = "testing")]
+pub mod testing;
+mod tokens;
+mod users;
+
+pub use audit::{AuditFilter, AuditPage};
+pub use db::{Backend, ConnectOptions, Store};
+pub use error::StoreError;
+pub use migrate::{MIGRATIONS, Migration, SchemaStatus};
+pub use sessions::Session;
+pub use tenants::{Location, NewLocation, NewTenant};
+pub use tokens::ApiToken;
+pub use users::{NewUser, User};
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;

@@ -1,0 +1,352 @@
+//! The two backends behind one [`Store`], chosen by the database URL.
+//!
+//! Enum dispatch rather than generics: each query is written once, and the `dispatch!`
+//! macros expand it for both backends, so the compiled code grows by one copy per backend
+//! instead of by one copy per generic instantiation of every caller.
+
+use crate::error::StoreError;
+use crate::sql::{Arg, Sql};
+use drifta_core::clock::{Clock, SystemClock};
+use jiff::Timestamp;
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions, PgRow};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow,
+    SqliteSynchronous,
+};
+use sqlx::{AssertSqlSafe, FromRow, Postgres, Sqlite, Transaction};
+use std::str::FromStr;
+use std::sync::Arc;
+use std::time::Duration;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+#[derive(Clone, Debug)]
+pub struct ConnectOptions {
+    /// Connections to PostgreSQL, or readers beside SQLite's single writer.
+    pub max_connections: u32,
+    /// How long a request waits for a free connection before failing.
+    pub acquire_timeout: Duration,
+}
+
+impl Default for ConnectOptions {
+    fn default() -> Self {
+        ConnectOptions {
+            max_connections: 8,
+            acquire_timeout: Duration::from_secs(5),
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub(crate) enum Db {
+    /// SQLite allows one writer at a time: a one-connection write pool queues writers inside
+    /// the process (no SQLITE_BUSY between our own requests), while readers run in parallel
+    /// on WAL snapshots.
+    Sqlite { write: SqlitePool, read: SqlitePool },
+    Pg(PgPool),
+}
+
+#[derive(Clone, Debug)]
+pub struct Store {
+    pub(crate) db: Db,
+    pub(crate) clock: Arc<dyn Clock>,
+}
+
+/// Rows that decode on both backends (tuples of String, i64, bool and their Options).
+pub(crate) trait AnyRow:
+    for<'r> FromRow<'r, SqliteRow> + for<'r> FromRow<'r, PgRow> + Send + Unpin
+{
+}
+impl<T> AnyRow for T where
+    T: for<'r> FromRow<'r, SqliteRow> + for<'r> FromRow<'r, PgRow> + Send + Unpin
+{
+}
+
+macro_rules! bind_all {
+    ($query:expr, $args:expr) => {{
+        let mut q = $query;
+        for a in $args {
+            q = match a {
+                Arg::Text(v) => q.bind(v),
+                Arg::OptText(v) => q.bind(v),
+                Arg::Int(v) => q.bind(v),
+                Arg::OptInt(v) => q.bind(v),
+                Arg::Bool(v) => q.bind(v),
+            };
+        }
+        q
+    }};
+}
+
+/// Hides a password in a URL before it goes into a message or a log.
+pub fn redact_url(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_string();
+    };
+    let (authority, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+    match authority.rsplit_once('@') {
+        Some((userinfo, host)) => {
+            let user = userinfo.split(':').next().unwrap_or_default();
+            format!("{scheme}://{user}:***@{host}{path}")
+        }
+        None => url.to_string(),
+    }
+}
+
+impl Store {
+    /// Opens (and for SQLite creates) the database at `url`. Does not migrate.
+    pub async fn connect(url: &str, options: &ConnectOptions) -> Result<Store, StoreError> {
+        let connect_err = |e: sqlx::Error| StoreError::Connect {
+            url: redact_url(url),
+            reason: e.to_string(),
+        };
+        let db = if url.starts_with("sqlite:") {
+            let base = SqliteConnectOptions::from_str(url)
+                .map_err(connect_err)?
+                .create_if_missing(true)
+                .journal_mode(SqliteJournalMode::Wal)
+                // NORMAL in WAL mode survives a killed process; only a power cut can lose
+                // the last commits, and it never corrupts the database.
+                .synchronous(SqliteSynchronous::Normal)
+                .foreign_keys(true)
+                .busy_timeout(Duration::from_secs(10));
+            let write = SqlitePoolOptions::new()
+                .max_connections(1)
+                .acquire_timeout(options.acquire_timeout.max(Duration::from_secs(30)))
+                .connect_with(base.clone())
+                .await
+                .map_err(connect_err)?;
+            let read = SqlitePoolOptions::new()
+                .max_connections(options.max_connections.max(1))
+                .acquire_timeout(options.acquire_timeout)
+                .connect_with(base.read_only(true))
+                .await
+                .map_err(connect_err)?;
+            Db::Sqlite { write, read }
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            let opts = PgConnectOptions::from_str(url).map_err(connect_err)?;
+            let pool = PgPoolOptions::new()
+                .max_connections(options.max_connections.max(2))
+                .acquire_timeout(options.acquire_timeout)
+                .connect_with(opts)
+                .await
+                .map_err(connect_err)?;
+            Db::Pg(pool)
+        } else {
+            return Err(StoreError::UnsupportedUrl {
+                url: redact_url(url),
+            });
+        };
+        Ok(Store {
+            db,
+            clock: Arc::new(SystemClock),
+        })
+    }
+
+    /// Replaces the clock, so tests can control session expiry and rate-limit windows.
+    pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    pub fn now(&self) -> Timestamp {
+        self.clock.now()
+    }
+
+    pub(crate) fn now_ms(&self) -> i64 {
+        self.clock.now().as_millisecond()
+    }
+
+    pub fn backend(&self) -> Backend {
+        match self.db {
+            Db::Sqlite { .. } => Backend::Sqlite,
+            Db::Pg(_) => Backend::Postgres,
+        }
+    }
+
+    pub async fn close(&self) {
+        match &self.db {
+            Db::Sqlite { write, read } => {
+                read.close().await;
+                write.close().await;
+            }
+            Db::Pg(pool) => pool.close().await,
+        }
+    }
+
+    /// Opens a write transaction. On SQLite it takes the write lock at once (`BEGIN
+    /// IMMEDIATE`), so a transaction that reads first cannot fail later on lock upgrade.
+    pub(crate) async fn begin(&self) -> Result<Tx, StoreError> {
+        Ok(match &self.db {
+            Db::Sqlite { write, .. } => Tx::Sqlite(write.begin_with("BEGIN IMMEDIATE").await?),
+            Db::Pg(pool) => Tx::Pg(pool.begin().await?),
+        })
+    }
+
+    pub(crate) async fn fetch_all<T: AnyRow>(&self, sql: Sql) -> Result<Vec<T>, StoreError> {
+        Ok(match &self.db {
+            Db::Sqlite { read, .. } => {
+                bind_all!(sqlx::query_as::<_, T>(AssertSqlSafe(sql.text)), sql.args)
+                    .fetch_all(read)
+                    .await?
+            }
+            Db::Pg(pool) => {
+                bind_all!(sqlx::query_as::<_, T>(AssertSqlSafe(sql.text)), sql.args)
+                    .fetch_all(pool)
+                    .await?
+            }
+        })
+    }
+
+    pub(crate) async fn fetch_optional<T: AnyRow>(
+        &self,
+        sql: Sql,
+    ) -> Result<Option<T>, StoreError> {
+        Ok(match &self.db {
+            Db::Sqlite { read, .. } => {
+                bind_all!(sqlx::query_as::<_, T>(AssertSqlSafe(sql.text)), sql.args)
+                    .fetch_optional(read)
+                    .await?
+            }
+            Db::Pg(pool) => {
+                bind_all!(sqlx::query_as::<_, T>(AssertSqlSafe(sql.text)), sql.args)
+                    .fetch_optional(pool)
+                    .await?
+            }
+        })
+    }
+
+    /// One statement in its own transaction, for writes that need nothing else.
+    pub(crate) async fn execute(&self, sql: Sql) -> Result<u64, StoreError> {
+        let mut tx = self.begin().await?;
+        let n = tx.execute(sql).await?;
+        tx.commit().await?;
+        Ok(n)
+    }
+}
+
+pub(crate) enum Tx {
+    Sqlite(Transaction<'static, Sqlite>),
+    Pg(Transaction<'static, Postgres>),
+}
+
+impl Tx {
+    pub(crate) fn backend(&self) -> Backend {
+        match self {
+            Tx::Sqlite(_) => Backend::Sqlite,
+            Tx::Pg(_) => Backend::Postgres,
+        }
+    }
+
+    pub(crate) async fn execute(&mut self, sql: Sql) -> Result<u64, StoreError> {
+        Ok(match self {
+            Tx::Sqlite(tx) => {
+                bind_all!(sqlx::query(AssertSqlSafe(sql.text)), sql.args)
+                    .execute(&mut **tx)
+                    .await?
+                    .rows_affected()
+            }
+            Tx::Pg(tx) => {
+                bind_all!(sqlx::query(AssertSqlSafe(sql.text)), sql.args)
+                    .execute(&mut **tx)
+                    .await?
+                    .rows_affected()
+            }
+        })
+    }
+
+    /// Like [`Tx::execute`] but keeps the raw error, so callers can map constraint violations.
+    pub(crate) async fn execute_raw(&mut self, sql: Sql) -> Result<u64, sqlx::Error> {
+        Ok(match self {
+            Tx::Sqlite(tx) => {
+                bind_all!(sqlx::query(AssertSqlSafe(sql.text)), sql.args)
+                    .execute(&mut **tx)
+                    .await?
+                    .rows_affected()
+            }
+            Tx::Pg(tx) => {
+                bind_all!(sqlx::query(AssertSqlSafe(sql.text)), sql.args)
+                    .execute(&mut **tx)
+                    .await?
+                    .rows_affected()
+            }
+        })
+    }
+
+    /// Several statements in one string, without arguments (migrations).
+    pub(crate) async fn execute_script(&mut self, script: &str) -> Result<(), StoreError> {
+        match self {
+            Tx::Sqlite(tx) => {
+                sqlx::raw_sql(AssertSqlSafe(script.to_string()))
+                    .execute(&mut **tx)
+                    .await?;
+            }
+            Tx::Pg(tx) => {
+                sqlx::raw_sql(AssertSqlSafe(script.to_string()))
+                    .execute(&mut **tx)
+                    .await?;
+            }
+        }
+        Ok(())
+    }
+
+    pub(crate) async fn fetch_all<T: AnyRow>(&mut self, sql: Sql) -> Result<Vec<T>, StoreError> {
+        Ok(match self {
+            Tx::Sqlite(tx) => {
+                bind_all!(sqlx::query_as::<_, T>(AssertSqlSafe(sql.text)), sql.args)
+                    .fetch_all(&mut **tx)
+                    .await?
+            }
+            Tx::Pg(tx) => {
+                bind_all!(sqlx::query_as::<_, T>(AssertSqlSafe(sql.text)), sql.args)
+                    .fetch_all(&mut **tx)
+                    .await?
+            }
+        })
+    }
+
+    pub(crate) async fn fetch_optional<T: AnyRow>(
+        &mut self,
+        sql: Sql,
+    ) -> Result<Option<T>, StoreError> {
+        Ok(match self {
+            Tx::Sqlite(tx) => {
+                bind_all!(sqlx::query_as::<_, T>(AssertSqlSafe(sql.text)), sql.args)
+                    .fetch_optional(&mut **tx)
+                    .await?
+            }
+            Tx::Pg(tx) => {
+                bind_all!(sqlx::query_as::<_, T>(AssertSqlSafe(sql.text)), sql.args)
+                    .fetch_optional(&mut **tx)
+                    .await?
+            }
+        })
+    }
+
+    pub(crate) async fn commit(self) -> Result<(), StoreError> {
+        match self {
+            Tx::Sqlite(tx) => tx.commit().await?,
+            Tx::Pg(tx) => tx.commit().await?,
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn redacts_passwords() {
+        assert_eq!(
+            redact_url("postgres://drifta:s3cret@db.example:5432/drifta"),
+            "postgres://drifta:***@db.example:5432/drifta"
+        );
+        assert_eq!(redact_url("sqlite://drifta.db"), "sqlite://drifta.db");
+        assert_eq!(redact_url("postgres://h/db"), "postgres://h/db");
+    }
+}

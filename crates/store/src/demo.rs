@@ -1,0 +1,314 @@
+//! Demo data: a fictional provider and five fictional municipalities. All names are invented.
+
+use crate::db::Store;
+use crate::error::StoreError;
+use crate::tenants::{NewLocation, NewTenant};
+use crate::users::NewUser;
+use drifta_core::password::PasswordHasher;
+use drifta_core::tenant::LocationKind;
+use drifta_core::{Actor, Country, Language, Role, TenantId};
+
+/// Every demo account signs in with this password.
+pub const DEMO_PASSWORD: &str = "drifta-demo";
+
+/// A demo account, printed by `drifta demo`.
+#[derive(Clone, Debug)]
+pub struct DemoLogin {
+    pub username: &'static str,
+    pub description: &'static str,
+}
+
+struct Municipality {
+    slug: &'static str,
+    name: &'static str,
+    country: Country,
+    locations: &'static [(&'static str, LocationKind)],
+}
+
+const MUNICIPALITIES: &[Municipality] = &[
+    Municipality {
+        slug: "fjordvik",
+        name: "Fjordvik kommune",
+        country: Country::No,
+        locations: &[
+            ("Fjordvik rådhus", LocationKind::TownHall),
+            ("Fjordvik skole", LocationKind::School),
+            ("Nesbakken oppvekstsenter", LocationKind::School),
+            ("Fjordvik omsorgssenter", LocationKind::CareHome),
+        ],
+    },
+    Municipality {
+        slug: "lysberg",
+        name: "Lysberg kommune",
+        country: Country::No,
+        locations: &[
+            ("Lysberg rådhus", LocationKind::TownHall),
+            ("Lysberg ungdomsskole", LocationKind::School),
+            ("Bjørkely barneskole", LocationKind::School),
+            ("Solsiden barnehage", LocationKind::Kindergarten),
+            ("Lysberg helse- og omsorgssenter", LocationKind::CareHome),
+        ],
+    },
+    Municipality {
+        slug: "egeholm",
+        name: "Egeholm Kommune",
+        country: Country::Dk,
+        locations: &[
+            ("Egeholm Rådhus", LocationKind::TownHall),
+            ("Egeholm Skole", LocationKind::School),
+            ("Kildevang Skole", LocationKind::School),
+            ("Plejecenter Lindely", LocationKind::CareHome),
+        ],
+    },
+    Municipality {
+        slug: "skjaervag",
+        name: "Skjærvåg kommune",
+        country: Country::No,
+        locations: &[
+            ("Skjærvåg rådhus", LocationKind::TownHall),
+            ("Øyriket driftssenter", LocationKind::OperationsCentre),
+            ("Skjærvåg skole", LocationKind::School),
+            ("Havtun sykehjem", LocationKind::CareHome),
+        ],
+    },
+    Municipality {
+        slug: "vindaa",
+        name: "Vindå Kommune",
+        country: Country::Dk,
+        locations: &[
+            ("Vindå Rådhus", LocationKind::TownHall),
+            ("Vindå Borgerservice", LocationKind::Office),
+            ("Nørremark Skole", LocationKind::School),
+            ("Plejehjemmet Åbo", LocationKind::CareHome),
+        ],
+    },
+];
+
+struct DemoUser {
+    username: &'static str,
+    name: &'static str,
+    /// `None` for provider staff (home tenant is the provider).
+    home: Option<&'static str>,
+    language: Option<Language>,
+    phone: &'static str,
+    /// (slug or "" for the provider, role)
+    grants: &'static [(&'static str, Role)],
+    description: &'static str,
+}
+
+const USERS: &[DemoUser] = &[
+    DemoUser {
+        username: "admin",
+        name: "Ingrid Vassbotn",
+        home: None,
+        language: Some(Language::Nb),
+        phone: "+47 400 10 001",
+        grants: &[("", Role::ProviderAdmin)],
+        description: "provider administrator, Nordkyst IT",
+    },
+    DemoUser {
+        username: "tekniker",
+        name: "Sindre Myrvold",
+        home: None,
+        language: Some(Language::Nb),
+        phone: "+47 400 10 002",
+        grants: &[("", Role::Technician)],
+        description: "technician, all municipalities",
+    },
+    DemoUser {
+        username: "tekniker.nord",
+        name: "Mari Holtan",
+        home: None,
+        language: None,
+        phone: "+47 400 10 003",
+        grants: &[("fjordvik", Role::Technician), ("skjaervag", Role::Technician)],
+        description: "technician, Fjordvik and Skjærvåg",
+    },
+    DemoUser {
+        username: "tekniker.dk",
+        name: "Rasmus Kjærgaard",
+        home: None,
+        language: Some(Language::Da),
+        phone: "+45 20 10 00 04",
+        grants: &[("egeholm", Role::Technician), ("vindaa", Role::Technician)],
+        description: "technician, Egeholm and Vindå",
+    },
+    DemoUser {
+        username: "revisor",
+        name: "Aud Rønningen",
+        home: None,
+        language: Some(Language::En),
+        phone: "",
+        grants: &[("", Role::Auditor)],
+        description: "auditor, all municipalities (read-only, sees the audit log)",
+    },
+    DemoUser {
+        username: "koordinator.fjordvik",
+        name: "Tone Fjeldstad",
+        home: Some("fjordvik"),
+        language: Some(Language::Nb),
+        phone: "+47 400 20 001",
+        grants: &[("fjordvik", Role::Coordinator)],
+        description: "municipal coordinator, Fjordvik",
+    },
+    DemoUser {
+        username: "laerer.fjordvik",
+        name: "Even Sletta",
+        home: Some("fjordvik"),
+        language: Some(Language::Nb),
+        phone: "+47 400 20 002",
+        grants: &[("fjordvik", Role::Requester)],
+        description: "teacher (requester), Fjordvik skole",
+    },
+    DemoUser {
+        username: "koordinator.lysberg",
+        name: "Hanne Brekkestø",
+        home: Some("lysberg"),
+        language: Some(Language::Nb),
+        phone: "+47 400 30 001",
+        grants: &[("lysberg", Role::Coordinator)],
+        description: "municipal coordinator, Lysberg (cloud migration)",
+    },
+    DemoUser {
+        username: "koordinator.egeholm",
+        name: "Mette Skovgaard",
+        home: Some("egeholm"),
+        language: Some(Language::Da),
+        phone: "+45 30 40 00 01",
+        grants: &[("egeholm", Role::Coordinator)],
+        description: "municipal coordinator, Egeholm",
+    },
+    DemoUser {
+        username: "dpo.egeholm",
+        name: "Jens Bødker",
+        home: Some("egeholm"),
+        language: Some(Language::Da),
+        phone: "",
+        grants: &[("egeholm", Role::Auditor)],
+        description: "data protection officer (auditor), Egeholm",
+    },
+    DemoUser {
+        username: "sygeplejerske.vindaa",
+        name: "Lone Mikkelsen",
+        home: Some("vindaa"),
+        language: Some(Language::Da),
+        phone: "+45 30 50 00 02",
+        grants: &[("vindaa", Role::Requester)],
+        description: "nurse (requester), Vindå",
+    },
+    DemoUser {
+        username: "driftssjef.skjaervag",
+        name: "Kjell Ottesen",
+        home: Some("skjaervag"),
+        language: Some(Language::Nb),
+        phone: "+47 400 40 001",
+        grants: &[("skjaervag", Role::Coordinator)],
+        description: "head of the shared operations centre, Skjærvåg (coordinator)",
+    },
+];
+
+/// The demo accounts, for printing.
+pub fn demo_logins() -> Vec<DemoLogin> {
+    USERS
+        .iter()
+        .map(|u| DemoLogin {
+            username: u.username,
+            description: u.description,
+        })
+        .collect()
+}
+
+impl Store {
+    /// True when the database holds no tenant yet.
+    pub async fn is_empty(&self) -> Result<bool, StoreError> {
+        let (n,): (i64,) = self
+            .fetch_optional(crate::sql::Sql::new("SELECT COUNT(*) FROM tenants"))
+            .await?
+            .unwrap_or((0,));
+        Ok(n == 0)
+    }
+
+    /// Fills an empty database with the demo provider, municipalities, locations and users.
+    pub async fn seed_demo(&self, hasher: &PasswordHasher) -> Result<(), StoreError> {
+        let actor = Actor::system("drifta demo");
+        let provider = self
+            .create_provider(
+                &actor,
+                NewTenant {
+                    name: "Nordkyst IT".into(),
+                    slug: "nordkyst".into(),
+                    country: Country::No,
+                    time_zone: None,
+                    language: None,
+                },
+            )
+            .await?;
+        let mut scope = self.installation_scope(actor.clone()).await?;
+        let mut slugs: Vec<(&str, TenantId)> = vec![("", provider.id.clone())];
+        for m in MUNICIPALITIES {
+            let tenant = self
+                .create_municipality(
+                    &scope,
+                    &provider.id,
+                    NewTenant {
+                        name: m.name.into(),
+                        slug: m.slug.into(),
+                        country: m.country,
+                        time_zone: None,
+                        language: None,
+                    },
+                )
+                .await?;
+            scope = self.installation_scope(actor.clone()).await?;
+            for (name, kind) in m.locations {
+                self.create_location(
+                    &scope,
+                    &tenant.id,
+                    NewLocation {
+                        name: (*name).into(),
+                        kind: *kind,
+                        address: String::new(),
+                    },
+                )
+                .await?;
+            }
+            slugs.push((m.slug, tenant.id));
+        }
+        let tenant_of = |slug: &str| {
+            slugs
+                .iter()
+                .find(|(s, _)| *s == slug)
+                .map(|(_, id)| id.clone())
+                .ok_or(StoreError::NotFound)
+        };
+        let hash = hasher
+            .hash(DEMO_PASSWORD)
+            .map_err(|e| StoreError::Connect {
+                url: String::new(),
+                reason: e.to_string(),
+            })?;
+        for u in USERS {
+            let user = self
+                .create_user(
+                    &scope,
+                    NewUser {
+                        tenant_id: tenant_of(u.home.unwrap_or(""))?,
+                        username: u.username.into(),
+                        email: format!("{}@demo.drifta.invalid", u.username),
+                        display_name: u.name.into(),
+                        phone: u.phone.into(),
+                        language: u.language,
+                        password_hash: Some(hash.clone()),
+                    },
+                )
+                .await?;
+            let grants = u
+                .grants
+                .iter()
+                .map(|(slug, role)| Ok((tenant_of(slug)?, *role)))
+                .collect::<Result<Vec<_>, StoreError>>()?;
+            self.set_grants(&scope, &user.id, &grants).await?;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,157 @@
+//! A statement and its arguments, built once and run on either backend.
+//!
+//! Placeholders are `$1, $2, …` on both backends (SQLite accepts `$NNN`). Dynamic parts
+//! (lists of tenant ids, optional filters) are appended with numbering kept right here,
+//! so no caller concatenates values into SQL.
+
+use drifta_core::{Permission, Scope};
+
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) enum Arg {
+    Text(String),
+    OptText(Option<String>),
+    Int(i64),
+    OptInt(Option<i64>),
+    Bool(bool),
+}
+
+impl From<&str> for Arg {
+    fn from(v: &str) -> Self {
+        Arg::Text(v.to_string())
+    }
+}
+impl From<String> for Arg {
+    fn from(v: String) -> Self {
+        Arg::Text(v)
+    }
+}
+impl From<&String> for Arg {
+    fn from(v: &String) -> Self {
+        Arg::Text(v.clone())
+    }
+}
+impl From<Option<String>> for Arg {
+    fn from(v: Option<String>) -> Self {
+        Arg::OptText(v)
+    }
+}
+impl From<Option<&str>> for Arg {
+    fn from(v: Option<&str>) -> Self {
+        Arg::OptText(v.map(str::to_string))
+    }
+}
+impl From<i64> for Arg {
+    fn from(v: i64) -> Self {
+        Arg::Int(v)
+    }
+}
+impl From<Option<i64>> for Arg {
+    fn from(v: Option<i64>) -> Self {
+        Arg::OptInt(v)
+    }
+}
+impl From<bool> for Arg {
+    fn from(v: bool) -> Self {
+        Arg::Bool(v)
+    }
+}
+
+#[derive(Clone, Debug)]
+pub(crate) struct Sql {
+    pub(crate) text: String,
+    pub(crate) args: Vec<Arg>,
+}
+
+impl Sql {
+    /// `text` may already hold `$1…$n`; supply their values with [`Sql::arg`] in order.
+    pub(crate) fn new(text: impl Into<String>) -> Self {
+        Sql {
+            text: text.into(),
+            args: Vec::new(),
+        }
+    }
+
+    pub(crate) fn arg(mut self, value: impl Into<Arg>) -> Self {
+        self.args.push(value.into());
+        self
+    }
+
+    pub(crate) fn push(mut self, text: &str) -> Self {
+        self.text.push_str(text);
+        self
+    }
+
+    /// Appends a placeholder for `value` at the end of the text.
+    pub(crate) fn push_arg(mut self, value: impl Into<Arg>) -> Self {
+        self.args.push(value.into());
+        self.text.push_str(&format!("${}", self.args.len()));
+        self
+    }
+
+    /// Appends `column IN ($k, …)`, or a condition that is false when the list is empty
+    /// (an empty `IN ()` is a syntax error in PostgreSQL, and an empty scope sees nothing).
+    pub(crate) fn push_in<I, T>(mut self, column: &str, values: I) -> Self
+    where
+        I: IntoIterator<Item = T>,
+        T: Into<Arg>,
+    {
+        let mut placeholders = Vec::new();
+        for v in values {
+            self.args.push(v.into());
+            placeholders.push(format!("${}", self.args.len()));
+        }
+        if placeholders.is_empty() {
+            self.text.push_str("1 = 0");
+        } else {
+            self.text
+                .push_str(&format!("{column} IN ({})", placeholders.join(", ")));
+        }
+        self
+    }
+
+    /// Appends the tenant filter: `column` must be one of the tenants where the actor's
+    /// roles allow `permission`. The one way store code restricts rows to a scope.
+    pub(crate) fn in_scope(self, scope: &Scope, permission: Permission, column: &str) -> Self {
+        let tenants: Vec<String> = scope
+            .tenants_allowing(permission)
+            .into_iter()
+            .map(|t| t.to_string())
+            .collect();
+        self.push_in(column, tenants)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use drifta_core::{Actor, Role, TenantId};
+
+    #[test]
+    fn numbers_placeholders_after_existing_ones() {
+        let sql = Sql::new("SELECT 1 FROM t WHERE a = $1 AND ")
+            .arg("x")
+            .push_in("b", ["p", "q"])
+            .push(" AND c = ")
+            .push_arg(7i64);
+        assert_eq!(sql.text, "SELECT 1 FROM t WHERE a = $1 AND b IN ($2, $3) AND c = $4");
+        assert_eq!(sql.args.len(), 4);
+    }
+
+    #[test]
+    fn empty_list_matches_nothing() {
+        let sql = Sql::new("SELECT 1 WHERE ").push_in("x", Vec::<String>::new());
+        assert_eq!(sql.text, "SELECT 1 WHERE 1 = 0");
+    }
+
+    #[test]
+    fn scope_filter_lists_only_permitted_tenants() {
+        let (a, b) = (TenantId::generate(), TenantId::generate());
+        let scope = Scope::new(
+            Actor::system("t"),
+            [(a.clone(), Role::Auditor), (b.clone(), Role::Requester)],
+        );
+        let sql = Sql::new("WHERE ").in_scope(&scope, Permission::ReadAudit, "tenant_id");
+        assert_eq!(sql.text, "WHERE tenant_id IN ($1)");
+        assert_eq!(sql.args, vec![Arg::Text(a.to_string())]);
+    }
+}

@@ -1,0 +1,9 @@
+//! Storage integration tests. Every test runs on SQLite and, when `DRIFTA_TEST_PG` is set,
+//! on PostgreSQL.
+
+mod audit;
+mod isolation;
+mod schema;
+mod sessions;
+mod support;
+mod users;
