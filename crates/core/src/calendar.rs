@@ -148,10 +148,16 @@ impl Country {
         }
     }
 
-    fn holiday_table(self) -> &'static [HolidayDef] {
+    /// Lenient parse for configuration and forms: surrounding spaces and case are ignored.
+    pub fn parse(text: &str) -> Option<Self> {
+        text.trim().parse().ok()
+    }
+
+    /// The interface language a new municipality in this country starts with.
+    pub fn default_language(self) -> crate::Language {
         match self {
-            Country::No => NORWAY,
-            Country::Dk => DENMARK,
+            Country::No => crate::Language::Nb,
+            Country::Dk => crate::Language::Da,
         }
     }
 }
@@ -388,6 +394,15 @@ static DENMARK: &[HolidayDef] = &[
     fixed("boxing_day", 12, 26),
 ];
 
+/// A free function rather than a method so that nothing here depends on
+/// `Country` beyond its two variants.
+fn holiday_table(country: Country) -> &'static [HolidayDef] {
+    match country {
+        Country::No => NORWAY,
+        Country::Dk => DENMARK,
+    }
+}
+
 impl HolidayDef {
     fn observed_in(&self, year: i16) -> bool {
         self.last_year.is_none_or(|last| year <= last)
@@ -426,8 +441,7 @@ pub fn easter_sunday(year: i16) -> Option<Date> {
 /// recent and near-future years. When two holidays share a date both are
 /// listed. Years jiff cannot represent yield an empty list.
 pub fn public_holidays(country: Country, year: i16) -> Vec<Holiday> {
-    let mut out: Vec<Holiday> = country
-        .holiday_table()
+    let mut out: Vec<Holiday> = holiday_table(country)
         .iter()
         .filter(|def| def.observed_in(year))
         .filter_map(|def| {
@@ -450,8 +464,7 @@ pub fn is_public_holiday(country: Country, date: Date) -> Option<&'static str> {
 }
 
 fn holiday_on(country: Country, facts: &DayFacts) -> Option<&'static str> {
-    country
-        .holiday_table()
+    holiday_table(country)
         .iter()
         .find(|def| def.observed_in(facts.year) && def.rule.matches_day(facts))
         .map(|def| def.id)
@@ -1066,8 +1079,8 @@ fn validate_day(
     weekday: Weekday,
     mut intervals: Vec<OpeningInterval>,
 ) -> Result<Vec<OpeningInterval>, CalendarError> {
-    // Intervals built through the public constructors are non-empty, but a
-    // Copy of a field-by-field struct is cheap to re-check.
+    // `OpeningInterval::new` already rejects these; checking again keeps the
+    // calendar's invariant independent of how an interval was made.
     for iv in &intervals {
         if iv.end_nanos() <= iv.start_nanos() {
             return Err(CalendarError::EmptyInterval {

@@ -4,6 +4,7 @@
 //! and reused by the web shell, the monitor and the command line alike.
 
 pub mod audit;
+pub mod calendar;
 pub mod clock;
 pub mod ids;
 pub mod lang;

@@ -1,5 +1,6 @@
 //! Providers, the municipalities they serve, and the places inside them.
 
+pub use crate::calendar::Country;
 use crate::ids::TenantId;
 use crate::lang::Language;
 use serde::{Deserialize, Serialize};
@@ -25,45 +26,6 @@ impl TenantKind {
             "provider" => Some(TenantKind::Provider),
             "municipality" => Some(TenantKind::Municipality),
             _ => None,
-        }
-    }
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub enum Country {
-    #[serde(rename = "NO")]
-    No,
-    #[serde(rename = "DK")]
-    Dk,
-}
-
-impl Country {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Country::No => "NO",
-            Country::Dk => "DK",
-        }
-    }
-
-    pub fn parse(text: &str) -> Option<Self> {
-        match text.trim().to_ascii_uppercase().as_str() {
-            "NO" => Some(Country::No),
-            "DK" => Some(Country::Dk),
-            _ => None,
-        }
-    }
-
-    pub fn default_time_zone(self) -> &'static str {
-        match self {
-            Country::No => "Europe/Oslo",
-            Country::Dk => "Europe/Copenhagen",
-        }
-    }
-
-    pub fn default_language(self) -> Language {
-        match self {
-            Country::No => Language::Nb,
-            Country::Dk => Language::Da,
         }
     }
 }
@@ -137,7 +99,7 @@ mod tests {
 
     #[test]
     fn country_defaults() {
-        assert_eq!(Country::No.default_time_zone(), "Europe/Oslo");
+        assert_eq!(Country::No.default_time_zone_name(), "Europe/Oslo");
         assert_eq!(Country::Dk.default_language(), Language::Da);
     }
 }
