@@ -140,7 +140,7 @@ impl Store {
             time_zone: validate_time_zone(
                 new.time_zone
                     .as_deref()
-                    .unwrap_or(new.country.default_time_zone()),
+                    .unwrap_or(new.country.default_time_zone_name()),
             )?,
             language: new.language.unwrap_or(new.country.default_language()),
         };

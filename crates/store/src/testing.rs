@@ -31,20 +31,18 @@ pub async fn sqlite() -> TestDb {
 pub async fn postgres() -> Option<TestDb> {
     let admin = std::env::var("DRIFTA_TEST_PG").ok()?;
     let name = format!("drifta_test_{}", uuid_suffix());
-    let admin_store = Store::connect(
-        &admin,
-        &ConnectOptions {
-            max_connections: 2,
-            ..ConnectOptions::default()
-        },
-    )
-    .await
-    .expect("connect to DRIFTA_TEST_PG");
-    admin_store
-        .execute(crate::sql::Sql::new(format!("CREATE DATABASE {name}")))
-        .await
-        .expect("create test database");
-    admin_store.close().await;
+    {
+        use sqlx::Connection;
+        // CREATE DATABASE cannot run inside the transaction every store write opens.
+        let mut admin_conn = sqlx::PgConnection::connect(&admin)
+            .await
+            .expect("connect to DRIFTA_TEST_PG");
+        sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+            .execute(&mut admin_conn)
+            .await
+            .expect("create test database");
+        let _ = admin_conn.close().await;
+    }
     let base = admin.rsplit_once('/').map_or(admin.as_str(), |(b, _)| b);
     let url = format!("{base}/{name}");
     let store = Store::connect(

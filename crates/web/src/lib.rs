@@ -1,1 +1,122 @@
+//! Drifta's HTTP shell: server-rendered pages, the JSON API under `/api/v1`, sessions,
+//! CSRF protection, security headers and the translation catalogue.
+//!
+//! Handlers stay thin: they turn requests into calls on [`drifta_store::Store`] with the
+//! caller's [`drifta_core::Scope`], and results into pages or JSON.
 
+mod api;
+mod assets;
+mod auth;
+mod error;
+mod forms;
+mod headers;
+pub mod i18n;
+mod pages;
+mod shell;
+
+use axum::Router;
+use drifta_core::password::PasswordHasher;
+use drifta_store::Store;
+use jiff::SignedDuration;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+pub use error::PageError;
+pub use i18n::Tr;
+
+/// When to mark cookies `Secure`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CookieSecurity {
+    /// When the request came over HTTPS, as seen directly or (with `trust_proxy`) as a
+    /// reverse proxy reports in `X-Forwarded-Proto`.
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Clone, Debug)]
+pub struct WebConfig {
+    /// A session ends after this long without a request.
+    pub session_idle: SignedDuration,
+    pub cookie_security: CookieSecurity,
+    /// Believe `X-Forwarded-For` / `X-Forwarded-Proto` (only behind a proxy you run).
+    pub trust_proxy: bool,
+    /// Failed sign-ins are counted over this window ...
+    pub login_window: SignedDuration,
+    /// ... and refused beyond this many per account ...
+    pub max_failures_per_account: i64,
+    /// ... or this many per client address.
+    pub max_failures_per_ip: i64,
+}
+
+impl Default for WebConfig {
+    fn default() -> Self {
+        WebConfig {
+            session_idle: SignedDuration::from_hours(8),
+            cookie_security: CookieSecurity::Auto,
+            trust_proxy: false,
+            login_window: SignedDuration::from_mins(15),
+            max_failures_per_account: 5,
+            max_failures_per_ip: 30,
+        }
+    }
+}
+
+pub struct AppInner {
+    pub store: Store,
+    pub hasher: PasswordHasher,
+    pub config: WebConfig,
+    /// Verified against when a sign-in names an unknown user, so that answer takes as long
+    /// as a wrong password and does not reveal which names exist.
+    dummy_hash: String,
+}
+
+#[derive(Clone)]
+pub struct AppState(Arc<AppInner>);
+
+impl std::ops::Deref for AppState {
+    type Target = AppInner;
+    fn deref(&self) -> &AppInner {
+        &self.0
+    }
+}
+
+impl AppState {
+    pub fn new(store: Store, hasher: PasswordHasher, config: WebConfig) -> AppState {
+        let dummy_hash = hasher.dummy_hash();
+        AppState(Arc::new(AppInner {
+            store,
+            hasher,
+            config,
+            dummy_hash,
+        }))
+    }
+}
+
+/// Every route of the product.
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .merge(pages::routes())
+        .nest("/api/v1", api::routes())
+        .merge(assets::routes())
+        .fallback(pages::not_found)
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            headers::security_headers,
+        ))
+        .with_state(state)
+}
+
+/// Serves until `shutdown` resolves, then finishes requests in flight.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    state: AppState,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(
+        listener,
+        router(state).into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
+}

@@ -1,0 +1,111 @@
+//! The start page: the municipalities a person serves, and one municipality's page.
+
+use super::{country_name, location_kind_name, role_name};
+use crate::AppState;
+use crate::auth::Ctx;
+use crate::error::PageError;
+use crate::i18n::Tr;
+use crate::shell::Shell;
+use askama::Template;
+use axum::extract::{Path, State};
+use axum::response::{Html, IntoResponse, Response};
+use drifta_core::{TenantId, TenantKind};
+
+pub struct Card {
+    pub id: String,
+    pub name: String,
+    pub country: String,
+    pub time_zone: String,
+    pub locations: i64,
+    pub roles: String,
+}
+
+#[derive(Template)]
+#[template(path = "dashboard.html")]
+struct DashboardPage {
+    tr: Tr,
+    shell: Option<Shell>,
+    heading: String,
+    user_name: String,
+    cards: Vec<Card>,
+}
+
+pub(crate) fn html<T: Template>(tr: Tr, page: &T) -> Result<Response, PageError> {
+    page.render()
+        .map(|h| Html(h).into_response())
+        .map_err(|e| PageError::Internal(tr, e.to_string()))
+}
+
+pub async fn dashboard(State(state): State<AppState>, ctx: Ctx) -> Result<Response, PageError> {
+    let view = ctx.view_scope();
+    let tenants = state.store.list_tenants(&view).await.map_err(|e| ctx.store_err(e))?;
+    let counts = state.store.location_counts(&view).await.map_err(|e| ctx.store_err(e))?;
+    let cards = tenants
+        .iter()
+        .filter(|t| t.kind == TenantKind::Municipality)
+        .map(|t| Card {
+            id: t.id.to_string(),
+            name: t.name.clone(),
+            country: country_name(&ctx.tr, t.country),
+            time_zone: t.time_zone.clone(),
+            locations: counts.iter().find(|(id, _)| *id == t.id).map_or(0, |(_, n)| *n),
+            roles: ctx
+                .scope
+                .roles_in(&t.id)
+                .map(|r| role_name(&ctx.tr, r))
+                .collect::<Vec<_>>()
+                .join(", "),
+        })
+        .collect::<Vec<_>>();
+    let heading = match &ctx.session.active_tenant {
+        Some(active) => tenants
+            .iter()
+            .find(|t| t.id == *active)
+            .map(|t| t.name.clone())
+            .unwrap_or_else(|| ctx.tr.t("dashboard-all")),
+        None => ctx.tr.t("dashboard-all"),
+    };
+    let page = DashboardPage {
+        tr: ctx.tr,
+        shell: Some(Shell::build(&state, &ctx, "/").await?),
+        heading,
+        user_name: ctx.user.display_name.clone(),
+        cards,
+    };
+    html(ctx.tr, &page)
+}
+
+#[derive(Template)]
+#[template(path = "tenant.html")]
+struct TenantPage {
+    tr: Tr,
+    shell: Option<Shell>,
+    name: String,
+    country: String,
+    time_zone: String,
+    language: String,
+    locations: Vec<(String, String, String)>,
+}
+
+pub async fn tenant(State(state): State<AppState>, ctx: Ctx, Path(id): Path<String>) -> Result<Response, PageError> {
+    let id = TenantId::parse(&id).map_err(|_| PageError::NotFound(ctx.tr))?;
+    let tenant = state.store.get_tenant(&ctx.scope, &id).await.map_err(|e| ctx.store_err(e))?;
+    let locations = state
+        .store
+        .list_locations(&ctx.scope, Some(&id))
+        .await
+        .map_err(|e| ctx.store_err(e))?
+        .into_iter()
+        .map(|l| (l.name, location_kind_name(&ctx.tr, l.kind), l.address))
+        .collect();
+    let page = TenantPage {
+        tr: ctx.tr,
+        shell: Some(Shell::build(&state, &ctx, &format!("/tenants/{id}")).await?),
+        name: tenant.name,
+        country: country_name(&ctx.tr, tenant.country),
+        time_zone: tenant.time_zone,
+        language: ctx.tr.t(&format!("language-{}", tenant.language.code())),
+        locations,
+    };
+    html(ctx.tr, &page)
+}

@@ -1,0 +1,121 @@
+//! Server-rendered pages. Every page works without JavaScript.
+
+mod account;
+mod admin_users;
+mod audit;
+mod dashboard;
+mod login;
+
+use crate::AppState;
+use crate::auth::{Visitor, safe_next};
+use crate::error::PageError;
+use crate::forms::CsrfForm;
+use crate::i18n::Tr;
+use axum::Router;
+use axum::extract::State;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use drifta_core::{Role, TenantId};
+use drifta_core::tenant::LocationKind;
+use serde::Deserialize;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/", get(dashboard::dashboard))
+        .route("/tenants/{id}", get(dashboard::tenant))
+        .route("/login", get(login::login_page).post(login::login))
+        .route("/logout", post(login::logout))
+        .route("/switch", post(switch_tenant))
+        .route("/healthz", get(healthz))
+        .route("/account", get(account::account))
+        .route("/account/language", post(account::set_language))
+        .route("/account/password", post(account::change_password))
+        .route("/account/tokens", post(account::create_token))
+        .route("/account/tokens/{id}/revoke", post(account::revoke_token))
+        .route("/admin/users", get(admin_users::list).post(admin_users::create))
+        .route("/admin/users/new", get(admin_users::new_form))
+        .route("/admin/users/{id}", get(admin_users::edit))
+        .route("/admin/users/{id}/grants", post(admin_users::save_grants))
+        .route("/admin/users/{id}/status", post(admin_users::set_status))
+        .route("/admin/users/{id}/password", post(admin_users::set_password))
+        .route("/audit", get(audit::audit))
+}
+
+pub async fn not_found(visitor: Visitor) -> Response {
+    PageError::NotFound(visitor.tr).into_response()
+}
+
+/// For load balancers: answers 200 only when the database answers.
+async fn healthz(State(state): State<AppState>) -> Response {
+    match state.store.schema_status().await {
+        Ok(_) => "ok".into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "health check failed");
+            (axum::http::StatusCode::SERVICE_UNAVAILABLE, "database unavailable").into_response()
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct SwitchForm {
+    #[serde(default)]
+    tenant: String,
+    #[serde(default)]
+    back: String,
+}
+
+/// The municipality switcher. An id outside the scope is refused, not silently widened.
+async fn switch_tenant(
+    State(state): State<AppState>,
+    CsrfForm(ctx, form): CsrfForm<SwitchForm>,
+) -> Result<Response, PageError> {
+    let tenant = if form.tenant.is_empty() {
+        None
+    } else {
+        let id = TenantId::parse(&form.tenant).map_err(|_| PageError::BadRequest(ctx.tr))?;
+        if !ctx.scope.sees(&id) {
+            return Err(PageError::NotFound(ctx.tr));
+        }
+        Some(id)
+    };
+    state
+        .store
+        .set_active_tenant(&ctx.session.token_hash, tenant.as_ref())
+        .await
+        .map_err(|e| ctx.store_err(e))?;
+    Ok(Redirect::to(&safe_next(Some(&form.back))).into_response())
+}
+
+pub(crate) fn role_name(tr: &Tr, role: Role) -> String {
+    tr.t(&format!("role-{}", role.as_str().replace('_', "-")))
+}
+
+pub(crate) fn location_kind_name(tr: &Tr, kind: LocationKind) -> String {
+    tr.t(&format!("location-kind-{}", kind.as_str().replace('_', "-")))
+}
+
+pub(crate) fn country_name(tr: &Tr, country: drifta_core::Country) -> String {
+    tr.t(&format!("country-{}", country.as_str().to_lowercase()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use drifta_core::Language;
+
+    #[test]
+    fn every_role_kind_and_country_has_a_name_in_every_language() {
+        for lang in Language::ALL {
+            let tr = Tr::new(lang);
+            for role in Role::ALL {
+                assert!(!role_name(&tr, role).starts_with("role-"), "{lang:?} {role}");
+            }
+            for kind in LocationKind::ALL {
+                assert!(!location_kind_name(&tr, kind).starts_with("location-kind-"), "{lang:?} {kind:?}");
+            }
+            for c in drifta_core::Country::ALL {
+                assert!(!country_name(&tr, c).starts_with("country-"));
+            }
+        }
+    }
+}
