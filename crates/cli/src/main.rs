@@ -1,1 +1,382 @@
-fn main() {}
+//! The `drifta` binary: serve, demo, migrate, user, tenant, check-config, audit.
+
+mod config;
+
+use clap::{Parser, Subcommand};
+use config::Config;
+use drifta_core::password::{self, PasswordHasher};
+use drifta_core::{Actor, Country, Role};
+use drifta_store::{ConnectOptions, NewTenant, NewUser, Store, StoreError};
+use drifta_web::{AppState, WebConfig};
+use std::io::{BufRead, IsTerminal};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// Drifta: IT operations for municipalities and their providers.
+#[derive(Parser, Debug)]
+#[command(name = "drifta", version, about, long_about = None)]
+struct Cli {
+    /// Configuration file (default: drifta.toml in the working directory, if present).
+    #[arg(long, global = true, value_name = "FILE")]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Run the web server and background work (migrates the database first).
+    Serve {
+        /// Address to listen on, overriding `listen` (e.g. 0.0.0.0:8080).
+        #[arg(long)]
+        listen: Option<SocketAddr>,
+    },
+    /// Run with demo data: a fictional provider and five municipalities (creates drifta-demo.db).
+    Demo {
+        /// Address to listen on (default 127.0.0.1:8080).
+        #[arg(long)]
+        listen: Option<SocketAddr>,
+    },
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Manage user accounts.
+    User {
+        #[command(subcommand)]
+        action: UserCommand,
+    },
+    /// Create providers and municipalities.
+    Tenant {
+        #[command(subcommand)]
+        action: TenantCommand,
+    },
+    /// Check the configuration and the database connection, then print the settings.
+    CheckConfig,
+    /// The audit log.
+    Audit {
+        #[command(subcommand)]
+        action: AuditCommand,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum UserCommand {
+    /// Create a user with a role in one provider or municipality.
+    Add {
+        #[arg(long)]
+        username: String,
+        #[arg(long)]
+        email: String,
+        /// Full name as shown to others.
+        #[arg(long)]
+        name: String,
+        /// Short name (slug) of the provider or municipality the user belongs to.
+        #[arg(long)]
+        tenant: String,
+        /// provider_admin, technician, coordinator, requester or auditor.
+        #[arg(long)]
+        role: String,
+        /// Read the password from standard input instead of prompting.
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// Set a user's password (ends their sessions).
+    Passwd {
+        username: String,
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// Disable a user: ends their sessions; tokens stop working.
+    Disable { username: String },
+}
+
+#[derive(Subcommand, Debug)]
+enum TenantCommand {
+    /// Create a provider (no --parent) or a municipality under a provider.
+    Add {
+        #[arg(long)]
+        name: String,
+        /// Short name used in URLs and commands, e.g. fjordvik.
+        #[arg(long)]
+        slug: String,
+        /// NO or DK.
+        #[arg(long)]
+        country: String,
+        /// Slug of the provider, for a municipality.
+        #[arg(long)]
+        parent: Option<String>,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum AuditCommand {
+    /// Check the hash chain; exits 1 and names the first broken entry if a row was changed.
+    Verify,
+}
+
+/// One line for the person at the terminal; the exit code says the rest.
+#[derive(Debug, thiserror::Error)]
+enum CliError {
+    #[error(transparent)]
+    Config(#[from] config::ConfigError),
+    #[error("{0}")]
+    Store(#[from] StoreError),
+    #[error("{0}")]
+    Usage(String),
+    #[error("cannot listen on {addr}: {reason}. Choose another address with --listen or DRIFTA_LISTEN.")]
+    Listen { addr: SocketAddr, reason: String },
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let env = |k: &str| std::env::var(k).ok();
+    let config = match Config::load(cli.config.as_deref(), &env) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    tracing_subscriber::fmt()
+        .with_max_level(config.log)
+        .with_target(false)
+        .with_writer(std::io::stderr)
+        .init();
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli.command, config)) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn open(config: &Config) -> Result<Store, CliError> {
+    Ok(Store::connect(
+        &config.database_url,
+        &ConnectOptions {
+            max_connections: config.max_connections,
+            ..ConnectOptions::default()
+        },
+    )
+    .await?)
+}
+
+/// Opens the database and brings the schema up to date (refusing a newer one).
+async fn open_migrated(config: &Config) -> Result<Store, CliError> {
+    let store = open(config).await?;
+    store.migrate().await?;
+    Ok(store)
+}
+
+async fn run(command: Command, mut config: Config) -> Result<ExitCode, CliError> {
+    match command {
+        Command::Serve { listen } => {
+            if let Some(l) = listen {
+                config.listen = l;
+            }
+            let store = open_migrated(&config).await?;
+            serve(store, &config, None).await?;
+        }
+        Command::Demo { listen } => {
+            if let Some(l) = listen {
+                config.listen = l;
+            }
+            if config.database_url_is_default {
+                config.database_url = "sqlite://drifta-demo.db".to_string();
+            }
+            let store = open_migrated(&config).await?;
+            let hasher = PasswordHasher::production();
+            if store.is_empty().await? {
+                tracing::info!("seeding demo data");
+                store.seed_demo(&hasher).await?;
+            }
+            let mut banner = format!(
+                "\nDrifta demo: open http://{}/ and sign in with one of these (password: {}):\n",
+                config.listen,
+                drifta_store::demo::DEMO_PASSWORD
+            );
+            for login in drifta_store::demo::demo_logins() {
+                banner.push_str(&format!("  {:<22} {}\n", login.username, login.description));
+            }
+            serve(store, &config, Some(banner)).await?;
+        }
+        Command::Migrate => {
+            let store = open(&config).await?;
+            let applied = store.migrate().await?;
+            let status = store.schema_status().await?;
+            if applied.is_empty() {
+                println!("database is up to date (schema version {})", status.database);
+            } else {
+                println!("applied migrations {applied:?}; schema version {}", status.database);
+            }
+        }
+        Command::CheckConfig => {
+            let store = open(&config).await?;
+            let status = store.schema_status().await?;
+            println!("configuration file: {}", config.file.as_ref().map_or("(none)".to_string(), |p| p.display().to_string()));
+            println!("database_url: {}", drifta_store::redact_url(&config.database_url));
+            println!("database: reachable, schema version {} (this drifta: {})", status.database, status.binary);
+            println!("listen: {}", config.listen);
+            println!("secure_cookies: {:?}", config.web.cookie_security);
+            println!("trust_proxy: {}", config.web.trust_proxy);
+            println!("session_idle_minutes: {}", config.web.session_idle.as_secs() / 60);
+            println!("max_connections: {}", config.max_connections);
+            println!("log: {}", config.log);
+            if status.database > status.binary {
+                return Err(StoreError::SchemaTooNew { database: status.database, binary: status.binary }.into());
+            }
+        }
+        Command::Audit { action: AuditCommand::Verify } => {
+            let store = open(&config).await?;
+            store.require_current_schema().await?;
+            match store.verify_audit_chain().await? {
+                Ok(n) => println!("audit log intact: {n} entries verified"),
+                Err(broken) => {
+                    eprintln!("audit log BROKEN: {broken}");
+                    return Ok(ExitCode::FAILURE);
+                }
+            }
+        }
+        Command::Tenant { action: TenantCommand::Add { name, slug, country, parent } } => {
+            let store = open_migrated(&config).await?;
+            let country = Country::parse(&country)
+                .ok_or_else(|| CliError::Usage(format!("--country '{country}' is not NO or DK")))?;
+            let actor = Actor::system("drifta tenant add");
+            let new = NewTenant { name, slug, country, time_zone: None, language: None };
+            let tenant = match parent {
+                None => store.create_provider(&actor, new).await?,
+                Some(p) => {
+                    let scope = store.installation_scope(actor).await?;
+                    let provider = store.find_tenant_by_slug(&scope, &p).await.map_err(|e| match e {
+                        StoreError::NotFound => CliError::Usage(format!("no provider with slug '{p}'")),
+                        other => other.into(),
+                    })?;
+                    store.create_municipality(&scope, &provider.id, new).await?
+                }
+            };
+            println!("created {} '{}' ({})", tenant.kind.as_str(), tenant.name, tenant.slug);
+        }
+        Command::User { action } => user_command(&config, action).await?,
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn read_password(from_stdin: bool) -> Result<String, CliError> {
+    let password = if from_stdin || !std::io::stdin().is_terminal() {
+        let mut line = String::new();
+        std::io::stdin().lock().read_line(&mut line)?;
+        line.trim_end_matches(['\r', '\n']).to_string()
+    } else {
+        let first = rpassword::prompt_password("New password: ")?;
+        let second = rpassword::prompt_password("Repeat it: ")?;
+        if first != second {
+            return Err(CliError::Usage("the two passwords differ".into()));
+        }
+        first
+    };
+    Ok(password)
+}
+
+async fn user_command(config: &Config, action: UserCommand) -> Result<(), CliError> {
+    let store = open_migrated(config).await?;
+    let scope = store.installation_scope(Actor::system("drifta user")).await?;
+    let find = |username: String| {
+        let store = store.clone();
+        let scope = scope.clone();
+        async move {
+            store.find_user_by_username(&scope, &username).await.map_err(|e| match e {
+                StoreError::NotFound => CliError::Usage(format!("no user named '{username}'")),
+                other => other.into(),
+            })
+        }
+    };
+    let hasher = PasswordHasher::production();
+    match action {
+        UserCommand::Add { username, email, name, tenant, role, password_stdin } => {
+            let role = Role::parse(&role).ok_or_else(|| {
+                CliError::Usage(format!("--role '{role}' is not one of provider_admin, technician, coordinator, requester, auditor"))
+            })?;
+            let home = store.find_tenant_by_slug(&scope, &tenant).await.map_err(|e| match e {
+                StoreError::NotFound => CliError::Usage(format!("no provider or municipality with slug '{tenant}' (create one with `drifta tenant add`)")),
+                other => other.into(),
+            })?;
+            let plain = read_password(password_stdin)?;
+            password::check_policy(&plain, &username).map_err(|e| CliError::Usage(e.to_string()))?;
+            let hash = hasher.hash(&plain).map_err(|e| CliError::Usage(e.to_string()))?;
+            let user = store
+                .create_user(&scope, NewUser {
+                    tenant_id: home.id.clone(),
+                    username,
+                    email,
+                    display_name: name,
+                    phone: String::new(),
+                    language: None,
+                    password_hash: Some(hash),
+                })
+                .await?;
+            store.set_grants(&scope, &user.id, &[(home.id, role)]).await?;
+            println!("created user '{}' as {} in {}", user.username, role, home.name);
+        }
+        UserCommand::Passwd { username, password_stdin } => {
+            let user = find(username).await?;
+            let plain = read_password(password_stdin)?;
+            password::check_policy(&plain, &user.username).map_err(|e| CliError::Usage(e.to_string()))?;
+            let hash = hasher.hash(&plain).map_err(|e| CliError::Usage(e.to_string()))?;
+            store.set_password(&scope, &user.id, &hash, None).await?;
+            println!("password changed for '{}'; their sessions were ended", user.username);
+        }
+        UserCommand::Disable { username } => {
+            let user = find(username).await?;
+            store.set_disabled(&scope, &user.id, true).await?;
+            println!("disabled '{}'; their sessions were ended", user.username);
+        }
+    }
+    Ok(())
+}
+
+async fn serve(store: Store, config: &Config, banner: Option<String>) -> Result<(), CliError> {
+    drifta_web::i18n::check().map_err(|e| CliError::Usage(e.to_string()))?;
+    let listener = tokio::net::TcpListener::bind(config.listen)
+        .await
+        .map_err(|e| CliError::Listen { addr: config.listen, reason: e.to_string() })?;
+    let state = AppState::new(store.clone(), PasswordHasher::production(), WebConfig { ..config.web.clone() });
+    tracing::info!(address = %config.listen, backend = ?store.backend(), "drifta is listening");
+    if let Some(b) = banner {
+        println!("{b}");
+    }
+    drifta_web::serve(listener, state, shutdown_signal()).await?;
+    store.close().await;
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+    tracing::info!("shutting down");
+}

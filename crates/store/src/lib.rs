@@ -19,7 +19,7 @@ mod tokens;
 mod users;
 
 pub use audit::{AuditFilter, AuditPage};
-pub use db::{Backend, ConnectOptions, Store};
+pub use db::{Backend, ConnectOptions, Store, redact_url};
 pub use error::StoreError;
 pub use migrate::{MIGRATIONS, Migration, SchemaStatus};
 pub use sessions::Session;

@@ -1,0 +1,8 @@
+//! HTTP and browser tests of drifta-web, against a real server on a loopback port, on SQLite
+//! and (with `DRIFTA_TEST_PG`) PostgreSQL. Browser tests run when `DRIFTA_TEST_BROWSER=1`.
+
+mod api;
+mod browser;
+mod isolation;
+mod pages;
+mod support;
