@@ -73,9 +73,10 @@ fn pick(
     }
     file_value.map(|v| Setting {
         value: v,
-        source: file
-            .as_ref()
-            .map_or_else(|| "file".to_string(), |p| format!("{} key {key}", p.display())),
+        source: file.as_ref().map_or_else(
+            || "file".to_string(),
+            |p| format!("{} key {key}", p.display()),
+        ),
     })
 }
 
@@ -118,14 +119,22 @@ impl Config {
         let mut config = Config {
             database_url: DEFAULT_DATABASE_URL.to_string(),
             database_url_is_default: true,
-            listen: DEFAULT_LISTEN.parse().unwrap_or_else(|_| SocketAddr::from(([127, 0, 0, 1], 8080))),
+            listen: DEFAULT_LISTEN
+                .parse()
+                .unwrap_or_else(|_| SocketAddr::from(([127, 0, 0, 1], 8080))),
             max_connections: 8,
             log: tracing::Level::INFO,
             web: WebConfig::default(),
             file: path.clone(),
         };
 
-        if let Some(s) = pick("database_url", "DRIFTA_DATABASE_URL", file.database_url, &path, env) {
+        if let Some(s) = pick(
+            "database_url",
+            "DRIFTA_DATABASE_URL",
+            file.database_url,
+            &path,
+            env,
+        ) {
             let ok = s.value.starts_with("sqlite:")
                 || s.value.starts_with("postgres://")
                 || s.value.starts_with("postgresql://");
@@ -141,22 +150,53 @@ impl Config {
         }
         if let Some(s) = pick("listen", "DRIFTA_LISTEN", file.listen, &path, env) {
             config.listen = s.value.parse().map_err(|_| {
-                invalid("listen", &s, format!("'{}' is not an address and port such as 127.0.0.1:8080 or [::]:8080", s.value))
+                invalid(
+                    "listen",
+                    &s,
+                    format!(
+                        "'{}' is not an address and port such as 127.0.0.1:8080 or [::]:8080",
+                        s.value
+                    ),
+                )
             })?;
         }
-        if let Some(s) = pick("secure_cookies", "DRIFTA_SECURE_COOKIES", file.secure_cookies, &path, env) {
+        if let Some(s) = pick(
+            "secure_cookies",
+            "DRIFTA_SECURE_COOKIES",
+            file.secure_cookies,
+            &path,
+            env,
+        ) {
             config.web.cookie_security = match s.value.as_str() {
                 "auto" => CookieSecurity::Auto,
                 "always" => CookieSecurity::Always,
                 "never" => CookieSecurity::Never,
-                other => return Err(invalid("secure_cookies", &s, format!("'{other}' is not one of auto, always, never"))),
+                other => {
+                    return Err(invalid(
+                        "secure_cookies",
+                        &s,
+                        format!("'{other}' is not one of auto, always, never"),
+                    ));
+                }
             };
         }
-        if let Some(s) = pick("trust_proxy", "DRIFTA_TRUST_PROXY", file.trust_proxy.map(|b| b.to_string()), &path, env) {
+        if let Some(s) = pick(
+            "trust_proxy",
+            "DRIFTA_TRUST_PROXY",
+            file.trust_proxy.map(|b| b.to_string()),
+            &path,
+            env,
+        ) {
             config.web.trust_proxy = match s.value.as_str() {
                 "true" | "1" | "yes" => true,
                 "false" | "0" | "no" => false,
-                other => return Err(invalid("trust_proxy", &s, format!("'{other}' is not true or false"))),
+                other => {
+                    return Err(invalid(
+                        "trust_proxy",
+                        &s,
+                        format!("'{other}' is not true or false"),
+                    ));
+                }
             };
         }
         if let Some(s) = pick(
@@ -171,7 +211,16 @@ impl Config {
                 .parse()
                 .ok()
                 .filter(|m| (5..=7 * 24 * 60).contains(m))
-                .ok_or_else(|| invalid("session_idle_minutes", &s, format!("'{}' is not a whole number of minutes from 5 to 10080 (one week)", s.value)))?;
+                .ok_or_else(|| {
+                    invalid(
+                        "session_idle_minutes",
+                        &s,
+                        format!(
+                            "'{}' is not a whole number of minutes from 5 to 10080 (one week)",
+                            s.value
+                        ),
+                    )
+                })?;
             config.web.session_idle = SignedDuration::from_mins(minutes);
         }
         if let Some(s) = pick(
@@ -186,13 +235,25 @@ impl Config {
                 .parse()
                 .ok()
                 .filter(|n| (1..=1000).contains(n))
-                .ok_or_else(|| invalid("max_connections", &s, format!("'{}' is not a whole number from 1 to 1000", s.value)))?;
+                .ok_or_else(|| {
+                    invalid(
+                        "max_connections",
+                        &s,
+                        format!("'{}' is not a whole number from 1 to 1000", s.value),
+                    )
+                })?;
         }
         if let Some(s) = pick("log", "DRIFTA_LOG", file.log, &path, env) {
-            config.log = s
-                .value
-                .parse()
-                .map_err(|_| invalid("log", &s, format!("'{}' is not one of error, warn, info, debug, trace", s.value)))?;
+            config.log = s.value.parse().map_err(|_| {
+                invalid(
+                    "log",
+                    &s,
+                    format!(
+                        "'{}' is not one of error, warn, info, debug, trace",
+                        s.value
+                    ),
+                )
+            })?;
         }
         Ok(config)
     }
@@ -204,7 +265,10 @@ mod tests {
     use std::collections::HashMap;
 
     fn env_of(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
-        let map: HashMap<String, String> = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let map: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
         move |k| map.get(k).cloned()
     }
 
@@ -233,34 +297,60 @@ mod tests {
 
     #[test]
     fn bad_values_name_the_key_and_the_allowed_values() {
-        let err = Config::load(None, &env_of(&[("DRIFTA_LISTEN", "localhost")])).unwrap_err().to_string();
-        assert!(err.contains("`listen`") && err.contains("DRIFTA_LISTEN") && err.contains("127.0.0.1:8080"), "{err}");
+        let err = Config::load(None, &env_of(&[("DRIFTA_LISTEN", "localhost")]))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("`listen`")
+                && err.contains("DRIFTA_LISTEN")
+                && err.contains("127.0.0.1:8080"),
+            "{err}"
+        );
 
-        let err = Config::load(None, &env_of(&[("DRIFTA_SECURE_COOKIES", "maybe")])).unwrap_err().to_string();
+        let err = Config::load(None, &env_of(&[("DRIFTA_SECURE_COOKIES", "maybe")]))
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("auto, always, never"), "{err}");
 
-        let err = Config::load(None, &env_of(&[("DRIFTA_DATABASE_URL", "mysql://x")])).unwrap_err().to_string();
-        assert!(err.contains("`database_url`") && err.contains("sqlite://"), "{err}");
+        let err = Config::load(None, &env_of(&[("DRIFTA_DATABASE_URL", "mysql://x")]))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("`database_url`") && err.contains("sqlite://"),
+            "{err}"
+        );
 
-        let err = Config::load(None, &env_of(&[("DRIFTA_SESSION_IDLE_MINUTES", "0")])).unwrap_err().to_string();
+        let err = Config::load(None, &env_of(&[("DRIFTA_SESSION_IDLE_MINUTES", "0")]))
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("session_idle_minutes"), "{err}");
     }
 
     #[test]
     fn malformed_or_unknown_keys_in_the_file_are_errors() {
         let (_d, path) = write("listn = \"x\"\n");
-        let err = Config::load(Some(&path), &env_of(&[])).unwrap_err().to_string();
+        let err = Config::load(Some(&path), &env_of(&[]))
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("listn"), "{err}");
         assert!(!err.contains('\n'));
 
         let (_d, path) = write("trust_proxy = \"sometimes\"\n");
-        let err = Config::load(Some(&path), &env_of(&[])).unwrap_err().to_string();
+        let err = Config::load(Some(&path), &env_of(&[]))
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("trust_proxy"), "{err}");
 
         let (_d, path) = write("this is not toml");
-        assert!(matches!(Config::load(Some(&path), &env_of(&[])), Err(ConfigError::Parse { .. })));
+        assert!(matches!(
+            Config::load(Some(&path), &env_of(&[])),
+            Err(ConfigError::Parse { .. })
+        ));
 
         let missing = PathBuf::from("/nonexistent/drifta.toml");
-        assert!(matches!(Config::load(Some(&missing), &env_of(&[])), Err(ConfigError::Read { .. })));
+        assert!(matches!(
+            Config::load(Some(&missing), &env_of(&[])),
+            Err(ConfigError::Read { .. })
+        ));
     }
 }

@@ -123,7 +123,9 @@ enum CliError {
     Store(#[from] StoreError),
     #[error("{0}")]
     Usage(String),
-    #[error("cannot listen on {addr}: {reason}. Choose another address with --listen or DRIFTA_LISTEN.")]
+    #[error(
+        "cannot listen on {addr}: {reason}. Choose another address with --listen or DRIFTA_LISTEN."
+    )]
     Listen { addr: SocketAddr, reason: String },
     #[error("{0}")]
     Io(#[from] std::io::Error),
@@ -144,7 +146,10 @@ fn main() -> ExitCode {
         .with_target(false)
         .with_writer(std::io::stderr)
         .init();
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(r) => r,
         Err(e) => {
             eprintln!("error: cannot start the async runtime: {e}");
@@ -215,28 +220,55 @@ async fn run(command: Command, mut config: Config) -> Result<ExitCode, CliError>
             let applied = store.migrate().await?;
             let status = store.schema_status().await?;
             if applied.is_empty() {
-                println!("database is up to date (schema version {})", status.database);
+                println!(
+                    "database is up to date (schema version {})",
+                    status.database
+                );
             } else {
-                println!("applied migrations {applied:?}; schema version {}", status.database);
+                println!(
+                    "applied migrations {applied:?}; schema version {}",
+                    status.database
+                );
             }
         }
         Command::CheckConfig => {
             let store = open(&config).await?;
             let status = store.schema_status().await?;
-            println!("configuration file: {}", config.file.as_ref().map_or("(none)".to_string(), |p| p.display().to_string()));
-            println!("database_url: {}", drifta_store::redact_url(&config.database_url));
-            println!("database: reachable, schema version {} (this drifta: {})", status.database, status.binary);
+            println!(
+                "configuration file: {}",
+                config
+                    .file
+                    .as_ref()
+                    .map_or("(none)".to_string(), |p| p.display().to_string())
+            );
+            println!(
+                "database_url: {}",
+                drifta_store::redact_url(&config.database_url)
+            );
+            println!(
+                "database: reachable, schema version {} (this drifta: {})",
+                status.database, status.binary
+            );
             println!("listen: {}", config.listen);
             println!("secure_cookies: {:?}", config.web.cookie_security);
             println!("trust_proxy: {}", config.web.trust_proxy);
-            println!("session_idle_minutes: {}", config.web.session_idle.as_secs() / 60);
+            println!(
+                "session_idle_minutes: {}",
+                config.web.session_idle.as_secs() / 60
+            );
             println!("max_connections: {}", config.max_connections);
             println!("log: {}", config.log);
             if status.database > status.binary {
-                return Err(StoreError::SchemaTooNew { database: status.database, binary: status.binary }.into());
+                return Err(StoreError::SchemaTooNew {
+                    database: status.database,
+                    binary: status.binary,
+                }
+                .into());
             }
         }
-        Command::Audit { action: AuditCommand::Verify } => {
+        Command::Audit {
+            action: AuditCommand::Verify,
+        } => {
             let store = open(&config).await?;
             store.require_current_schema().await?;
             match store.verify_audit_chain().await? {
@@ -247,24 +279,49 @@ async fn run(command: Command, mut config: Config) -> Result<ExitCode, CliError>
                 }
             }
         }
-        Command::Tenant { action: TenantCommand::Add { name, slug, country, parent } } => {
+        Command::Tenant {
+            action:
+                TenantCommand::Add {
+                    name,
+                    slug,
+                    country,
+                    parent,
+                },
+        } => {
             let store = open_migrated(&config).await?;
             let country = Country::parse(&country)
                 .ok_or_else(|| CliError::Usage(format!("--country '{country}' is not NO or DK")))?;
             let actor = Actor::system("drifta tenant add");
-            let new = NewTenant { name, slug, country, time_zone: None, language: None };
+            let new = NewTenant {
+                name,
+                slug,
+                country,
+                time_zone: None,
+                language: None,
+            };
             let tenant = match parent {
                 None => store.create_provider(&actor, new).await?,
                 Some(p) => {
                     let scope = store.installation_scope(actor).await?;
-                    let provider = store.find_tenant_by_slug(&scope, &p).await.map_err(|e| match e {
-                        StoreError::NotFound => CliError::Usage(format!("no provider with slug '{p}'")),
-                        other => other.into(),
-                    })?;
+                    let provider =
+                        store
+                            .find_tenant_by_slug(&scope, &p)
+                            .await
+                            .map_err(|e| match e {
+                                StoreError::NotFound => {
+                                    CliError::Usage(format!("no provider with slug '{p}'"))
+                                }
+                                other => other.into(),
+                            })?;
                     store.create_municipality(&scope, &provider.id, new).await?
                 }
             };
-            println!("created {} '{}' ({})", tenant.kind.as_str(), tenant.name, tenant.slug);
+            println!(
+                "created {} '{}' ({})",
+                tenant.kind.as_str(),
+                tenant.name,
+                tenant.slug
+            );
         }
         Command::User { action } => user_command(&config, action).await?,
     }
@@ -289,20 +346,32 @@ fn read_password(from_stdin: bool) -> Result<String, CliError> {
 
 async fn user_command(config: &Config, action: UserCommand) -> Result<(), CliError> {
     let store = open_migrated(config).await?;
-    let scope = store.installation_scope(Actor::system("drifta user")).await?;
+    let scope = store
+        .installation_scope(Actor::system("drifta user"))
+        .await?;
     let find = |username: String| {
         let store = store.clone();
         let scope = scope.clone();
         async move {
-            store.find_user_by_username(&scope, &username).await.map_err(|e| match e {
-                StoreError::NotFound => CliError::Usage(format!("no user named '{username}'")),
-                other => other.into(),
-            })
+            store
+                .find_user_by_username(&scope, &username)
+                .await
+                .map_err(|e| match e {
+                    StoreError::NotFound => CliError::Usage(format!("no user named '{username}'")),
+                    other => other.into(),
+                })
         }
     };
     let hasher = PasswordHasher::production();
     match action {
-        UserCommand::Add { username, email, name, tenant, role, password_stdin } => {
+        UserCommand::Add {
+            username,
+            email,
+            name,
+            tenant,
+            role,
+            password_stdin,
+        } => {
             let role = Role::parse(&role).ok_or_else(|| {
                 CliError::Usage(format!("--role '{role}' is not one of provider_admin, technician, coordinator, requester, auditor"))
             })?;
@@ -311,29 +380,49 @@ async fn user_command(config: &Config, action: UserCommand) -> Result<(), CliErr
                 other => other.into(),
             })?;
             let plain = read_password(password_stdin)?;
-            password::check_policy(&plain, &username).map_err(|e| CliError::Usage(e.to_string()))?;
-            let hash = hasher.hash(&plain).map_err(|e| CliError::Usage(e.to_string()))?;
+            password::check_policy(&plain, &username)
+                .map_err(|e| CliError::Usage(e.to_string()))?;
+            let hash = hasher
+                .hash(&plain)
+                .map_err(|e| CliError::Usage(e.to_string()))?;
             let user = store
-                .create_user(&scope, NewUser {
-                    tenant_id: home.id.clone(),
-                    username,
-                    email,
-                    display_name: name,
-                    phone: String::new(),
-                    language: None,
-                    password_hash: Some(hash),
-                })
+                .create_user(
+                    &scope,
+                    NewUser {
+                        tenant_id: home.id.clone(),
+                        username,
+                        email,
+                        display_name: name,
+                        phone: String::new(),
+                        language: None,
+                        password_hash: Some(hash),
+                    },
+                )
                 .await?;
-            store.set_grants(&scope, &user.id, &[(home.id, role)]).await?;
-            println!("created user '{}' as {} in {}", user.username, role, home.name);
+            store
+                .set_grants(&scope, &user.id, &[(home.id, role)])
+                .await?;
+            println!(
+                "created user '{}' as {} in {}",
+                user.username, role, home.name
+            );
         }
-        UserCommand::Passwd { username, password_stdin } => {
+        UserCommand::Passwd {
+            username,
+            password_stdin,
+        } => {
             let user = find(username).await?;
             let plain = read_password(password_stdin)?;
-            password::check_policy(&plain, &user.username).map_err(|e| CliError::Usage(e.to_string()))?;
-            let hash = hasher.hash(&plain).map_err(|e| CliError::Usage(e.to_string()))?;
+            password::check_policy(&plain, &user.username)
+                .map_err(|e| CliError::Usage(e.to_string()))?;
+            let hash = hasher
+                .hash(&plain)
+                .map_err(|e| CliError::Usage(e.to_string()))?;
             store.set_password(&scope, &user.id, &hash, None).await?;
-            println!("password changed for '{}'; their sessions were ended", user.username);
+            println!(
+                "password changed for '{}'; their sessions were ended",
+                user.username
+            );
         }
         UserCommand::Disable { username } => {
             let user = find(username).await?;
@@ -348,8 +437,17 @@ async fn serve(store: Store, config: &Config, banner: Option<String>) -> Result<
     drifta_web::i18n::check().map_err(|e| CliError::Usage(e.to_string()))?;
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
-        .map_err(|e| CliError::Listen { addr: config.listen, reason: e.to_string() })?;
-    let state = AppState::new(store.clone(), PasswordHasher::production(), WebConfig { ..config.web.clone() });
+        .map_err(|e| CliError::Listen {
+            addr: config.listen,
+            reason: e.to_string(),
+        })?;
+    let state = AppState::new(
+        store.clone(),
+        PasswordHasher::production(),
+        WebConfig {
+            ..config.web.clone()
+        },
+    );
     tracing::info!(address = %config.listen, backend = ?store.backend(), "drifta is listening");
     if let Some(b) = banner {
         println!("{b}");

@@ -87,11 +87,17 @@ impl ChainHead {
 pub enum ChainBreak {
     #[error("audit entry {seq}: its contents do not match its hash (the row was changed)")]
     Tampered { seq: i64 },
-    #[error("audit entry {seq}: expected sequence number {expected} (a row is missing or was inserted)")]
+    #[error(
+        "audit entry {seq}: expected sequence number {expected} (a row is missing or was inserted)"
+    )]
     Gap { seq: i64, expected: i64 },
-    #[error("audit entry {seq}: it does not follow the entry before it (rows were changed or reordered)")]
+    #[error(
+        "audit entry {seq}: it does not follow the entry before it (rows were changed or reordered)"
+    )]
     Unlinked { seq: i64 },
-    #[error("the audit log ends at entry {found} but its head says {expected} (rows were removed from the end)")]
+    #[error(
+        "the audit log ends at entry {found} but its head says {expected} (rows were removed from the end)"
+    )]
     Truncated { found: i64, expected: i64 },
 }
 
@@ -201,7 +207,10 @@ mod tests {
         let (entries, head) = chain(5);
         assert_eq!(
             verify(&entries[..4], &head),
-            Err(ChainBreak::Truncated { found: 4, expected: 5 })
+            Err(ChainBreak::Truncated {
+                found: 4,
+                expected: 5
+            })
         );
     }
 
@@ -211,7 +220,10 @@ mod tests {
         entries.remove(2);
         assert_eq!(
             verify(&entries, &head),
-            Err(ChainBreak::Gap { seq: 4, expected: 3 })
+            Err(ChainBreak::Gap {
+                seq: 4,
+                expected: 3
+            })
         );
     }
 

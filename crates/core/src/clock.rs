@@ -45,7 +45,11 @@ pub fn to_millis(t: Timestamp) -> i64 {
 
 /// The inverse of [`to_millis`]; out-of-range values (never written by us) clamp.
 pub fn from_millis(ms: i64) -> Timestamp {
-    Timestamp::from_millisecond(ms).unwrap_or(if ms < 0 { Timestamp::MIN } else { Timestamp::MAX })
+    Timestamp::from_millisecond(ms).unwrap_or(if ms < 0 {
+        Timestamp::MIN
+    } else {
+        Timestamp::MAX
+    })
 }
 
 #[cfg(test)]

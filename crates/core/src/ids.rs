@@ -45,7 +45,9 @@ macro_rules! typed_id {
 
 /// Text that should have been an id but is not one.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("'{text}' is not a valid id (expected a UUID such as 0190f7a4-5c1e-7d3a-9b2e-4f6a8c0d1e2f)")]
+#[error(
+    "'{text}' is not a valid id (expected a UUID such as 0190f7a4-5c1e-7d3a-9b2e-4f6a8c0d1e2f)"
+)]
 pub struct IdError {
     pub text: String,
 }
@@ -81,7 +83,12 @@ mod tests {
 
     #[test]
     fn rejects_anything_but_a_uuid() {
-        for bad in ["", "1", "x' OR '1'='1", "0190f7a4-5c1e-7d3a-9b2e-4f6a8c0d1e2"] {
+        for bad in [
+            "",
+            "1",
+            "x' OR '1'='1",
+            "0190f7a4-5c1e-7d3a-9b2e-4f6a8c0d1e2",
+        ] {
             let err = UserId::parse(bad).unwrap_err();
             assert!(err.to_string().contains("not a valid id"), "{bad}");
         }

@@ -96,7 +96,8 @@ impl PasswordHasher {
     /// A hash to verify against when the user does not exist, so a failed sign-in takes
     /// as long for an unknown name as for a wrong password.
     pub fn dummy_hash(&self) -> String {
-        self.hash("timing-equaliser-not-a-password").unwrap_or_default()
+        self.hash("timing-equaliser-not-a-password")
+            .unwrap_or_default()
     }
 }
 
@@ -118,20 +119,33 @@ mod tests {
         let stored = PasswordHasher::fast_insecure_for_tests()
             .hash("a long passphrase")
             .unwrap();
-        assert!(PasswordHasher::production().verify("a long passphrase", &stored).unwrap());
+        assert!(
+            PasswordHasher::production()
+                .verify("a long passphrase", &stored)
+                .unwrap()
+        );
     }
 
     #[test]
     fn damaged_hash_is_an_error_not_a_panic() {
         let h = PasswordHasher::fast_insecure_for_tests();
-        assert_eq!(h.verify("x", "not-a-hash"), Err(PasswordError::BadStoredHash));
+        assert_eq!(
+            h.verify("x", "not-a-hash"),
+            Err(PasswordError::BadStoredHash)
+        );
     }
 
     #[test]
     fn policy() {
         assert_eq!(check_policy("short", "kari"), Err(PasswordError::TooShort));
-        assert_eq!(check_policy(&"x".repeat(257), "kari"), Err(PasswordError::TooLong));
-        assert_eq!(check_policy("kari.nordmann", "Kari.Nordmann"), Err(PasswordError::SameAsUsername));
+        assert_eq!(
+            check_policy(&"x".repeat(257), "kari"),
+            Err(PasswordError::TooLong)
+        );
+        assert_eq!(
+            check_policy("kari.nordmann", "Kari.Nordmann"),
+            Err(PasswordError::SameAsUsername)
+        );
         assert_eq!(check_policy("fjord and mountain", "kari"), Ok(()));
         // Characters, not bytes: ten Norwegian letters are enough.
         assert_eq!(check_policy("ææææøøøøåå", "kari"), Ok(()));

@@ -145,7 +145,10 @@ mod tests {
         let t = tenants(2);
         let scope = Scope::new(
             Actor::system("test"),
-            [(t[0].clone(), Role::Technician), (t[1].clone(), Role::Requester)],
+            [
+                (t[0].clone(), Role::Technician),
+                (t[1].clone(), Role::Requester),
+            ],
         );
         assert!(scope.can(&t[0], Permission::Operate));
         assert!(!scope.can(&t[1], Permission::Operate));

@@ -70,10 +70,18 @@ pub fn display_name(field: &'static str, input: &str) -> Result<String, FieldErr
         return Err(FieldError::new(field, "required", "is required"));
     }
     if name.chars().count() > 120 {
-        return Err(FieldError::new(field, "too-long", "must be at most 120 characters"));
+        return Err(FieldError::new(
+            field,
+            "too-long",
+            "must be at most 120 characters",
+        ));
     }
     if name.chars().any(char::is_control) {
-        return Err(FieldError::new(field, "control-chars", "must not contain control characters"));
+        return Err(FieldError::new(
+            field,
+            "control-chars",
+            "must not contain control characters",
+        ));
     }
     Ok(name.to_string())
 }
@@ -94,7 +102,9 @@ mod tests {
     #[test]
     fn emails() {
         assert_eq!(email(" Kari@Example.NO ").unwrap(), "kari@example.no");
-        for bad in ["", "kari", "@x.no", "kari@", "kari@no", "a@b@c.no", "a b@c.no", "a@.no", "a@x."] {
+        for bad in [
+            "", "kari", "@x.no", "kari@", "kari@no", "a@b@c.no", "a b@c.no", "a@.no", "a@x.",
+        ] {
             assert_eq!(email(bad).unwrap_err().code, "email-invalid", "{bad:?}");
         }
     }
@@ -103,7 +113,13 @@ mod tests {
     fn display_names() {
         assert_eq!(display_name("name", "  Ås skole ").unwrap(), "Ås skole");
         assert_eq!(display_name("name", "   ").unwrap_err().code, "required");
-        assert_eq!(display_name("name", "a\u{7}b").unwrap_err().code, "control-chars");
-        assert_eq!(display_name("name", &"x".repeat(121)).unwrap_err().code, "too-long");
+        assert_eq!(
+            display_name("name", "a\u{7}b").unwrap_err().code,
+            "control-chars"
+        );
+        assert_eq!(
+            display_name("name", &"x".repeat(121)).unwrap_err().code,
+            "too-long"
+        );
     }
 }

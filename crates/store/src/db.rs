@@ -46,7 +46,10 @@ pub(crate) enum Db {
     /// SQLite allows one writer at a time: a one-connection write pool queues writers inside
     /// the process (no SQLITE_BUSY between our own requests), while readers run in parallel
     /// on WAL snapshots.
-    Sqlite { write: SqlitePool, read: SqlitePool },
+    Sqlite {
+        write: SqlitePool,
+        read: SqlitePool,
+    },
     Pg(PgPool),
 }
 
@@ -244,36 +247,28 @@ impl Tx {
 
     pub(crate) async fn execute(&mut self, sql: Sql) -> Result<u64, StoreError> {
         Ok(match self {
-            Tx::Sqlite(tx) => {
-                bind_all!(sqlx::query(AssertSqlSafe(sql.text)), sql.args)
-                    .execute(&mut **tx)
-                    .await?
-                    .rows_affected()
-            }
-            Tx::Pg(tx) => {
-                bind_all!(sqlx::query(AssertSqlSafe(sql.text)), sql.args)
-                    .execute(&mut **tx)
-                    .await?
-                    .rows_affected()
-            }
+            Tx::Sqlite(tx) => bind_all!(sqlx::query(AssertSqlSafe(sql.text)), sql.args)
+                .execute(&mut **tx)
+                .await?
+                .rows_affected(),
+            Tx::Pg(tx) => bind_all!(sqlx::query(AssertSqlSafe(sql.text)), sql.args)
+                .execute(&mut **tx)
+                .await?
+                .rows_affected(),
         })
     }
 
     /// Like [`Tx::execute`] but keeps the raw error, so callers can map constraint violations.
     pub(crate) async fn execute_raw(&mut self, sql: Sql) -> Result<u64, sqlx::Error> {
         Ok(match self {
-            Tx::Sqlite(tx) => {
-                bind_all!(sqlx::query(AssertSqlSafe(sql.text)), sql.args)
-                    .execute(&mut **tx)
-                    .await?
-                    .rows_affected()
-            }
-            Tx::Pg(tx) => {
-                bind_all!(sqlx::query(AssertSqlSafe(sql.text)), sql.args)
-                    .execute(&mut **tx)
-                    .await?
-                    .rows_affected()
-            }
+            Tx::Sqlite(tx) => bind_all!(sqlx::query(AssertSqlSafe(sql.text)), sql.args)
+                .execute(&mut **tx)
+                .await?
+                .rows_affected(),
+            Tx::Pg(tx) => bind_all!(sqlx::query(AssertSqlSafe(sql.text)), sql.args)
+                .execute(&mut **tx)
+                .await?
+                .rows_affected(),
         })
     }
 

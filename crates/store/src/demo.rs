@@ -121,7 +121,10 @@ const USERS: &[DemoUser] = &[
         home: None,
         language: None,
         phone: "+47 400 10 003",
-        grants: &[("fjordvik", Role::Technician), ("skjaervag", Role::Technician)],
+        grants: &[
+            ("fjordvik", Role::Technician),
+            ("skjaervag", Role::Technician),
+        ],
         description: "technician, Fjordvik and Skjærvåg",
     },
     DemoUser {

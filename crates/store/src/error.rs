@@ -3,15 +3,25 @@ use drifta_core::validate::FieldError;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
-    #[error("cannot open the database {url}: {reason}. Check `database_url` and that the database server is running and reachable.")]
+    #[error(
+        "cannot open the database {url}: {reason}. Check `database_url` and that the database server is running and reachable."
+    )]
     Connect { url: String, reason: String },
-    #[error("unsupported database URL {url}: use sqlite://PATH (for example sqlite://drifta.db) or postgres://USER:PASSWORD@HOST/DATABASE")]
+    #[error(
+        "unsupported database URL {url}: use sqlite://PATH (for example sqlite://drifta.db) or postgres://USER:PASSWORD@HOST/DATABASE"
+    )]
     UnsupportedUrl { url: String },
-    #[error("the database has schema version {database}, but this drifta knows only up to {binary}: it was used by a newer drifta. Run that version, or restore a backup taken before the upgrade.")]
+    #[error(
+        "the database has schema version {database}, but this drifta knows only up to {binary}: it was used by a newer drifta. Run that version, or restore a backup taken before the upgrade."
+    )]
     SchemaTooNew { database: i64, binary: i64 },
-    #[error("migration {version} ({name}) was changed after it was applied to this database; restore the original migration file")]
+    #[error(
+        "migration {version} ({name}) was changed after it was applied to this database; restore the original migration file"
+    )]
     MigrationChanged { version: i64, name: String },
-    #[error("the database is not migrated yet (schema version {database}, needs {binary}); run `drifta migrate`")]
+    #[error(
+        "the database is not migrated yet (schema version {database}, needs {binary}); run `drifta migrate`"
+    )]
     NotMigrated { database: i64, binary: i64 },
     #[error("not found")]
     NotFound,

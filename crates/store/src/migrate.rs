@@ -122,8 +122,7 @@ impl Store {
         for migration in MIGRATIONS {
             let script = migration.script(self.backend());
             let sum = checksum(&script);
-            if let Some((_, _, stored)) = applied.iter().find(|(v, _, _)| *v == migration.version)
-            {
+            if let Some((_, _, stored)) = applied.iter().find(|(v, _, _)| *v == migration.version) {
                 if *stored != sum {
                     return Err(StoreError::MigrationChanged {
                         version: migration.version,
@@ -190,7 +189,10 @@ mod tests {
 
     #[test]
     fn checksum_notices_one_changed_byte() {
-        assert_ne!(checksum("CREATE TABLE a (x INT)"), checksum("CREATE TABLE a (y INT)"));
+        assert_ne!(
+            checksum("CREATE TABLE a (x INT)"),
+            checksum("CREATE TABLE a (y INT)")
+        );
         assert_eq!(checksum("x"), checksum("x"));
     }
 }

@@ -104,10 +104,12 @@ impl Store {
             session.last_seen_at = now;
             session.expires_at = now + idle.as_millis() as i64;
             self.execute(
-                Sql::new("UPDATE sessions SET last_seen_at = $1, expires_at = $2 WHERE token_hash = $3")
-                    .arg(now)
-                    .arg(session.expires_at)
-                    .arg(session.token_hash.as_str()),
+                Sql::new(
+                    "UPDATE sessions SET last_seen_at = $1, expires_at = $2 WHERE token_hash = $3",
+                )
+                .arg(now)
+                .arg(session.expires_at)
+                .arg(session.token_hash.as_str()),
             )
             .await?;
         }
@@ -160,7 +162,9 @@ impl Store {
                 object_type: "session",
                 object_id: user.map(|u| u.id.as_str()).unwrap_or(""),
                 before: None,
-                after: Some(serde_json::json!({ "login": login.chars().take(80).collect::<String>() })),
+                after: Some(
+                    serde_json::json!({ "login": login.chars().take(80).collect::<String>() }),
+                ),
             },
         )
         .await

@@ -133,7 +133,10 @@ mod tests {
             .push_in("b", ["p", "q"])
             .push(" AND c = ")
             .push_arg(7i64);
-        assert_eq!(sql.text, "SELECT 1 FROM t WHERE a = $1 AND b IN ($2, $3) AND c = $4");
+        assert_eq!(
+            sql.text,
+            "SELECT 1 FROM t WHERE a = $1 AND b IN ($2, $3) AND c = $4"
+        );
         assert_eq!(sql.args.len(), 4);
     }
 

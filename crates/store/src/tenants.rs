@@ -6,7 +6,9 @@ use crate::error::StoreError;
 use crate::sql::Sql;
 use drifta_core::tenant::{LocationKind, Tenant};
 use drifta_core::validate::{FieldError, display_name};
-use drifta_core::{Actor, Country, Language, LocationId, Permission, Role, Scope, TenantId, TenantKind};
+use drifta_core::{
+    Actor, Country, Language, LocationId, Permission, Role, Scope, TenantId, TenantKind,
+};
 use serde::Serialize;
 
 #[derive(Clone, Debug)]
@@ -34,7 +36,16 @@ pub struct NewLocation {
     pub address: String,
 }
 
-type TenantRow = (String, Option<String>, String, String, String, String, String, String);
+type TenantRow = (
+    String,
+    Option<String>,
+    String,
+    String,
+    String,
+    String,
+    String,
+    String,
+);
 const TENANT_COLUMNS: &str = "id, parent_id, kind, name, slug, country, time_zone, language";
 
 fn tenant_from_row(r: TenantRow) -> Tenant {
@@ -101,7 +112,8 @@ impl Store {
         actor: &Actor,
         new: NewTenant,
     ) -> Result<Tenant, StoreError> {
-        self.insert_tenant(actor, None, TenantKind::Provider, new).await
+        self.insert_tenant(actor, None, TenantKind::Provider, new)
+            .await
     }
 
     pub async fn create_municipality(
@@ -195,9 +207,11 @@ impl Store {
     /// One tenant, or [`StoreError::NotFound`] when it does not exist *or* lies outside the
     /// scope: the two are indistinguishable on purpose.
     pub async fn get_tenant(&self, scope: &Scope, id: &TenantId) -> Result<Tenant, StoreError> {
-        let sql = Sql::new(format!("SELECT {TENANT_COLUMNS} FROM tenants WHERE id = $1 AND "))
-            .arg(id.as_str())
-            .in_scope(scope, Permission::View, "id");
+        let sql = Sql::new(format!(
+            "SELECT {TENANT_COLUMNS} FROM tenants WHERE id = $1 AND "
+        ))
+        .arg(id.as_str())
+        .in_scope(scope, Permission::View, "id");
         self.fetch_optional::<TenantRow>(sql)
             .await?
             .map(tenant_from_row)
@@ -291,10 +305,16 @@ impl Store {
     }
 
     /// Providers in the installation (few), so the command line can pick one by slug.
-    pub async fn find_tenant_by_slug(&self, scope: &Scope, slug: &str) -> Result<Tenant, StoreError> {
-        let sql = Sql::new(format!("SELECT {TENANT_COLUMNS} FROM tenants WHERE slug = $1 AND "))
-            .arg(slug.trim().to_lowercase())
-            .in_scope(scope, Permission::View, "id");
+    pub async fn find_tenant_by_slug(
+        &self,
+        scope: &Scope,
+        slug: &str,
+    ) -> Result<Tenant, StoreError> {
+        let sql = Sql::new(format!(
+            "SELECT {TENANT_COLUMNS} FROM tenants WHERE slug = $1 AND "
+        ))
+        .arg(slug.trim().to_lowercase())
+        .in_scope(scope, Permission::View, "id");
         self.fetch_optional::<TenantRow>(sql)
             .await?
             .map(tenant_from_row)
@@ -317,6 +337,9 @@ mod tests {
     #[test]
     fn time_zones() {
         assert!(validate_time_zone("Europe/Oslo").is_ok());
-        assert_eq!(validate_time_zone("Mars/Olympus").unwrap_err().field, "time_zone");
+        assert_eq!(
+            validate_time_zone("Mars/Olympus").unwrap_err().field,
+            "time_zone"
+        );
     }
 }

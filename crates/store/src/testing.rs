@@ -80,7 +80,5 @@ pub async fn backends() -> Vec<TestDb> {
 }
 
 fn uuid_suffix() -> String {
-    drifta_core::TenantId::generate()
-        .as_str()
-        .replace('-', "")
+    drifta_core::TenantId::generate().as_str().replace('-', "")
 }

@@ -121,7 +121,11 @@ impl Store {
                 )
                 .await?;
             tx.commit().await?;
-            return if exists.is_some() { Ok(()) } else { Err(StoreError::NotFound) };
+            return if exists.is_some() {
+                Ok(())
+            } else {
+                Err(StoreError::NotFound)
+            };
         }
         tx.audit(
             scope.actor(),
@@ -151,8 +155,12 @@ impl Store {
                     .arg(hash),
             )
             .await?;
-        let Some((id, user_id, last_used)) = row else { return Ok(None) };
-        let Some(user) = self.user_by_id_unscoped(&user_id).await? else { return Ok(None) };
+        let Some((id, user_id, last_used)) = row else {
+            return Ok(None);
+        };
+        let Some(user) = self.user_by_id_unscoped(&user_id).await? else {
+            return Ok(None);
+        };
         if user.disabled {
             return Ok(None);
         }

@@ -33,8 +33,18 @@ pub struct NewUser {
     pub password_hash: Option<String>,
 }
 
-type UserRow = (String, String, String, String, String, String, Option<String>, bool);
-const USER_COLUMNS: &str = "id, tenant_id, username, email, display_name, phone, language, disabled";
+type UserRow = (
+    String,
+    String,
+    String,
+    String,
+    String,
+    String,
+    Option<String>,
+    bool,
+);
+const USER_COLUMNS: &str =
+    "id, tenant_id, username, email, display_name, phone, language, disabled";
 
 fn user_from_row(r: UserRow) -> User {
     User {
@@ -105,11 +115,13 @@ impl Store {
 
     /// A user the scope may see: oneself, or anyone whose home tenant the actor manages.
     pub async fn get_user(&self, scope: &Scope, id: &UserId) -> Result<User, StoreError> {
-        let sql = Sql::new(format!("SELECT {USER_COLUMNS} FROM users WHERE id = $1 AND (id = $2 OR "))
-            .arg(id.as_str())
-            .arg(scope.user_id().map(|u| u.to_string()).unwrap_or_default())
-            .in_scope(scope, Permission::ManageUsers, "tenant_id")
-            .push(")");
+        let sql = Sql::new(format!(
+            "SELECT {USER_COLUMNS} FROM users WHERE id = $1 AND (id = $2 OR "
+        ))
+        .arg(id.as_str())
+        .arg(scope.user_id().map(|u| u.to_string()).unwrap_or_default())
+        .in_scope(scope, Permission::ManageUsers, "tenant_id")
+        .push(")");
         self.fetch_optional::<UserRow>(sql)
             .await?
             .map(user_from_row)
@@ -121,9 +133,11 @@ impl Store {
         scope: &Scope,
         username: &str,
     ) -> Result<User, StoreError> {
-        let sql = Sql::new(format!("SELECT {USER_COLUMNS} FROM users WHERE username = $1 AND "))
-            .arg(username.trim().to_lowercase())
-            .in_scope(scope, Permission::ManageUsers, "tenant_id");
+        let sql = Sql::new(format!(
+            "SELECT {USER_COLUMNS} FROM users WHERE username = $1 AND "
+        ))
+        .arg(username.trim().to_lowercase())
+        .in_scope(scope, Permission::ManageUsers, "tenant_id");
         self.fetch_optional::<UserRow>(sql)
             .await?
             .map(user_from_row)
@@ -136,8 +150,11 @@ impl Store {
         scope: &Scope,
         tenant: Option<&TenantId>,
     ) -> Result<Vec<User>, StoreError> {
-        let mut sql = Sql::new(format!("SELECT {USER_COLUMNS} FROM users WHERE "))
-            .in_scope(scope, Permission::ManageUsers, "tenant_id");
+        let mut sql = Sql::new(format!("SELECT {USER_COLUMNS} FROM users WHERE ")).in_scope(
+            scope,
+            Permission::ManageUsers,
+            "tenant_id",
+        );
         if let Some(t) = tenant {
             sql = sql.push(" AND tenant_id = ").push_arg(t.as_str());
         }
@@ -151,16 +168,32 @@ impl Store {
 
     /// The account and password hash for a sign-in attempt, by user name or e-mail.
     /// Unscoped by nature: nobody is signed in yet. Only the sign-in code calls it.
-    pub async fn find_login(&self, login: &str) -> Result<Option<(User, Option<String>)>, StoreError> {
+    pub async fn find_login(
+        &self,
+        login: &str,
+    ) -> Result<Option<(User, Option<String>)>, StoreError> {
         let login = login.trim().to_lowercase();
         let sql = Sql::new(format!(
             "SELECT {USER_COLUMNS}, password_hash FROM users WHERE username = $1 OR email = $1"
         ))
         .arg(login);
-        type Row = (String, String, String, String, String, String, Option<String>, bool, Option<String>);
+        type Row = (
+            String,
+            String,
+            String,
+            String,
+            String,
+            String,
+            Option<String>,
+            bool,
+            Option<String>,
+        );
         Ok(self.fetch_optional::<Row>(sql).await?.map(|r| {
             let hash = r.8.clone();
-            (user_from_row((r.0, r.1, r.2, r.3, r.4, r.5, r.6, r.7)), hash)
+            (
+                user_from_row((r.0, r.1, r.2, r.3, r.4, r.5, r.6, r.7)),
+                hash,
+            )
         }))
     }
 
@@ -168,7 +201,10 @@ impl Store {
     /// [`Store::find_login`]: it is how a scope comes to exist.
     pub(crate) async fn user_by_id_unscoped(&self, id: &str) -> Result<Option<User>, StoreError> {
         let sql = Sql::new(format!("SELECT {USER_COLUMNS} FROM users WHERE id = $1")).arg(id);
-        Ok(self.fetch_optional::<UserRow>(sql).await?.map(user_from_row))
+        Ok(self
+            .fetch_optional::<UserRow>(sql)
+            .await?
+            .map(user_from_row))
     }
 
     /// Sets a new password hash and ends the user's other sessions, so a changed password
@@ -193,7 +229,11 @@ impl Store {
         tx.execute(
             Sql::new("DELETE FROM sessions WHERE user_id = $1 AND token_hash <> $2")
                 .arg(user.as_str())
-                .arg(keep_session.map(drifta_core::secret::digest).unwrap_or_default()),
+                .arg(
+                    keep_session
+                        .map(drifta_core::secret::digest)
+                        .unwrap_or_default(),
+                ),
         )
         .await?;
         tx.audit(

@@ -53,7 +53,11 @@ impl Problem {
     }
 
     fn not_found() -> Problem {
-        Problem::new(StatusCode::NOT_FOUND, "Not found", "No such object, or it is outside your scope.")
+        Problem::new(
+            StatusCode::NOT_FOUND,
+            "Not found",
+            "No such object, or it is outside your scope.",
+        )
     }
 
     fn field(field: &str, code: &str, message: &str) -> Problem {
@@ -92,7 +96,11 @@ impl From<StoreError> for Problem {
     fn from(err: StoreError) -> Problem {
         match err {
             StoreError::NotFound => Problem::not_found(),
-            StoreError::Denied(_) => Problem::new(StatusCode::FORBIDDEN, "Forbidden", "Your role does not allow this here."),
+            StoreError::Denied(_) => Problem::new(
+                StatusCode::FORBIDDEN,
+                "Forbidden",
+                "Your role does not allow this here.",
+            ),
             StoreError::Invalid(f) => Problem::field(f.field, f.code, f.message),
             StoreError::Taken { field } => Problem {
                 status: StatusCode::CONFLICT,
@@ -100,7 +108,11 @@ impl From<StoreError> for Problem {
             },
             other => {
                 tracing::error!(error = %other, "API request failed");
-                Problem::new(StatusCode::INTERNAL_SERVER_ERROR, "Internal error", "The error has been logged.")
+                Problem::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "Internal error",
+                    "The error has been logged.",
+                )
             }
         }
     }
@@ -140,7 +152,10 @@ impl FromRequestParts<AppState> for ApiUser {
             .user_for_token(token.trim())
             .await?
             .ok_or_else(unauthorized)?;
-        let scope = state.store.scope_for(&user, &client_ip(parts, state)).await?;
+        let scope = state
+            .store
+            .scope_for(&user, &client_ip(parts, state))
+            .await?;
         Ok(ApiUser { user, scope })
     }
 }
@@ -152,9 +167,13 @@ impl<T: serde::de::DeserializeOwned> axum::extract::FromRequest<AppState> for Ap
     type Rejection = Problem;
 
     async fn from_request(req: axum::extract::Request, state: &AppState) -> Result<Self, Problem> {
-        let bytes = Bytes::from_request(req, state)
-            .await
-            .map_err(|e| Problem::new(StatusCode::PAYLOAD_TOO_LARGE, "Body not readable", e.to_string()))?;
+        let bytes = Bytes::from_request(req, state).await.map_err(|e| {
+            Problem::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "Body not readable",
+                e.to_string(),
+            )
+        })?;
         serde_json::from_slice(&bytes)
             .map(ApiJson)
             .map_err(|e| Problem::new(StatusCode::BAD_REQUEST, "Malformed JSON", e.to_string()))
@@ -170,7 +189,11 @@ async fn openapi() -> Response {
 }
 
 async fn no_such_endpoint() -> Problem {
-    Problem::new(StatusCode::NOT_FOUND, "No such endpoint", "See /api/v1/openapi.json for the API.")
+    Problem::new(
+        StatusCode::NOT_FOUND,
+        "No such endpoint",
+        "See /api/v1/openapi.json for the API.",
+    )
 }
 
 async fn me(State(state): State<AppState>, api: ApiUser) -> Result<Json<Value>, Problem> {
@@ -198,19 +221,31 @@ async fn me(State(state): State<AppState>, api: ApiUser) -> Result<Json<Value>, 
 }
 
 async fn tenants(State(state): State<AppState>, api: ApiUser) -> Result<Json<Value>, Problem> {
-    Ok(Json(json!({ "items": state.store.list_tenants(&api.scope).await? })))
+    Ok(Json(
+        json!({ "items": state.store.list_tenants(&api.scope).await? }),
+    ))
 }
 
-async fn tenant(State(state): State<AppState>, api: ApiUser, Path(id): Path<String>) -> Result<Json<Value>, Problem> {
+async fn tenant(
+    State(state): State<AppState>,
+    api: ApiUser,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, Problem> {
     let id = parse_tenant(&id)?;
     Ok(Json(json!(state.store.get_tenant(&api.scope, &id).await?)))
 }
 
-async fn locations(State(state): State<AppState>, api: ApiUser, Path(id): Path<String>) -> Result<Json<Value>, Problem> {
+async fn locations(
+    State(state): State<AppState>,
+    api: ApiUser,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, Problem> {
     let id = parse_tenant(&id)?;
     // 404 for a tenant outside the scope rather than an empty list that confirms it exists.
     state.store.get_tenant(&api.scope, &id).await?;
-    Ok(Json(json!({ "items": state.store.list_locations(&api.scope, Some(&id)).await? })))
+    Ok(Json(
+        json!({ "items": state.store.list_locations(&api.scope, Some(&id)).await? }),
+    ))
 }
 
 #[derive(Deserialize)]
@@ -218,7 +253,11 @@ struct UsersQuery {
     tenant: Option<String>,
 }
 
-async fn users(State(state): State<AppState>, api: ApiUser, Query(q): Query<UsersQuery>) -> Result<Json<Value>, Problem> {
+async fn users(
+    State(state): State<AppState>,
+    api: ApiUser,
+    Query(q): Query<UsersQuery>,
+) -> Result<Json<Value>, Problem> {
     if !api.scope.can_anywhere(Permission::ManageUsers) {
         return Err(Problem::new(
             StatusCode::FORBIDDEN,
@@ -227,11 +266,18 @@ async fn users(State(state): State<AppState>, api: ApiUser, Query(q): Query<User
         ));
     }
     let tenant = q.tenant.as_deref().map(parse_tenant).transpose()?;
-    Ok(Json(json!({ "items": state.store.list_users(&api.scope, tenant.as_ref()).await? })))
+    Ok(Json(
+        json!({ "items": state.store.list_users(&api.scope, tenant.as_ref()).await? }),
+    ))
 }
 
-async fn user(State(state): State<AppState>, api: ApiUser, Path(id): Path<String>) -> Result<Json<Value>, Problem> {
-    let id = UserId::parse(&id).map_err(|e| Problem::new(StatusCode::BAD_REQUEST, "Bad id", e.to_string()))?;
+async fn user(
+    State(state): State<AppState>,
+    api: ApiUser,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, Problem> {
+    let id = UserId::parse(&id)
+        .map_err(|e| Problem::new(StatusCode::BAD_REQUEST, "Bad id", e.to_string()))?;
     let user = state.store.get_user(&api.scope, &id).await?;
     let grants: Vec<Value> = state
         .store
@@ -283,7 +329,11 @@ async fn create_user(
     let mut grants = Vec::new();
     for g in &input.grants {
         let role = Role::parse(&g.role).ok_or_else(|| {
-            Problem::field("grants.role", "role-unknown", "must be provider_admin, technician, coordinator, requester or auditor")
+            Problem::field(
+                "grants.role",
+                "role-unknown",
+                "must be provider_admin, technician, coordinator, requester or auditor",
+            )
         })?;
         grants.push((parse_tenant(&g.tenant_id)?, role));
     }
@@ -295,7 +345,13 @@ async fn create_user(
             Some(
                 tokio::task::spawn_blocking(move || hasher.hash(&p))
                     .await
-                    .map_err(|e| Problem::new(StatusCode::INTERNAL_SERVER_ERROR, "Internal error", e.to_string()))??,
+                    .map_err(|e| {
+                        Problem::new(
+                            StatusCode::INTERNAL_SERVER_ERROR,
+                            "Internal error",
+                            e.to_string(),
+                        )
+                    })??,
             )
         }
         None => None,
@@ -316,7 +372,10 @@ async fn create_user(
         )
         .await?;
     if !grants.is_empty() {
-        state.store.set_grants(&api.scope, &user.id, &grants).await?;
+        state
+            .store
+            .set_grants(&api.scope, &user.id, &grants)
+            .await?;
     }
     Ok((StatusCode::CREATED, Json(json!(user))).into_response())
 }
@@ -339,7 +398,11 @@ fn int_param(name: &str, value: Option<&str>) -> Result<Option<i64>, Problem> {
         .transpose()
 }
 
-async fn audit(State(state): State<AppState>, api: ApiUser, Query(q): Query<AuditQuery>) -> Result<Json<Value>, Problem> {
+async fn audit(
+    State(state): State<AppState>,
+    api: ApiUser,
+    Query(q): Query<AuditQuery>,
+) -> Result<Json<Value>, Problem> {
     let filter = AuditFilter {
         tenant: q.tenant.as_deref().map(parse_tenant).transpose()?,
         object_type: q.object_type,
@@ -347,5 +410,7 @@ async fn audit(State(state): State<AppState>, api: ApiUser, Query(q): Query<Audi
         limit: int_param("limit", q.limit.as_deref())?.unwrap_or(100),
     };
     let page = state.store.list_audit(&api.scope, &filter).await?;
-    Ok(Json(json!({ "items": page.entries, "next_before": page.next_before_seq })))
+    Ok(Json(
+        json!({ "items": page.entries, "next_before": page.next_before_seq }),
+    ))
 }

@@ -114,7 +114,10 @@ impl Ctx {
 impl FromRequestParts<AppState> for Ctx {
     type Rejection = PageError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
         let visitor_tr = Tr::new(visitor_language(&parts.headers));
         let next = parts
             .uri
@@ -160,7 +163,10 @@ pub struct Visitor {
 impl FromRequestParts<AppState> for Visitor {
     type Rejection = std::convert::Infallible;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
         Ok(Visitor {
             tr: Tr::new(visitor_language(&parts.headers)),
             ip: client_ip(parts, state),
@@ -173,7 +179,9 @@ impl FromRequestParts<AppState> for Visitor {
 /// Only redirect targets on this site: an absolute path, not `//host` or a full URL.
 pub fn safe_next(next: Option<&str>) -> String {
     match next {
-        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.starts_with("/\\") => n.to_string(),
+        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.starts_with("/\\") => {
+            n.to_string()
+        }
         _ => "/".to_string(),
     }
 }
@@ -204,7 +212,10 @@ mod tests {
     #[test]
     fn reads_one_cookie_among_many() {
         let mut h = HeaderMap::new();
-        h.insert(header::COOKIE, "a=1; drifta_session=s3; b=2".parse().unwrap());
+        h.insert(
+            header::COOKIE,
+            "a=1; drifta_session=s3; b=2".parse().unwrap(),
+        );
         assert_eq!(cookie_value(&h, SESSION_COOKIE).as_deref(), Some("s3"));
         assert_eq!(cookie_value(&h, "missing"), None);
     }

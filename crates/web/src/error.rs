@@ -10,7 +10,9 @@ use drifta_store::StoreError;
 #[derive(Debug)]
 pub enum PageError {
     /// Not signed in (or the session ended): go to the sign-in page, then come back.
-    SignIn { next: String },
+    SignIn {
+        next: String,
+    },
     NotFound(Tr),
     Forbidden(Tr),
     /// The form's CSRF token did not match the session's.
@@ -39,20 +41,37 @@ impl IntoResponse for PageError {
                 let target = if next.is_empty() || next == "/" {
                     "/login".to_string()
                 } else {
-                    format!(
-                        "/login?next={}",
-                        url_encode(&next)
-                    )
+                    format!("/login?next={}", url_encode(&next))
                 };
                 return Redirect::to(&target).into_response();
             }
-            PageError::NotFound(tr) => (tr, StatusCode::NOT_FOUND, "error-not-found-title", "error-not-found"),
-            PageError::Forbidden(tr) => (tr, StatusCode::FORBIDDEN, "error-forbidden-title", "error-forbidden"),
+            PageError::NotFound(tr) => (
+                tr,
+                StatusCode::NOT_FOUND,
+                "error-not-found-title",
+                "error-not-found",
+            ),
+            PageError::Forbidden(tr) => (
+                tr,
+                StatusCode::FORBIDDEN,
+                "error-forbidden-title",
+                "error-forbidden",
+            ),
             PageError::Csrf(tr) => (tr, StatusCode::FORBIDDEN, "error-csrf-title", "error-csrf"),
-            PageError::BadRequest(tr) => (tr, StatusCode::BAD_REQUEST, "error-bad-request-title", "error-bad-request"),
+            PageError::BadRequest(tr) => (
+                tr,
+                StatusCode::BAD_REQUEST,
+                "error-bad-request-title",
+                "error-bad-request",
+            ),
             PageError::Internal(tr, detail) => {
                 tracing::error!(%detail, "request failed");
-                (tr, StatusCode::INTERNAL_SERVER_ERROR, "error-internal-title", "error-internal")
+                (
+                    tr,
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "error-internal-title",
+                    "error-internal",
+                )
             }
         };
         let page = ErrorPage {
@@ -62,7 +81,12 @@ impl IntoResponse for PageError {
             message: tr.t(message),
         };
         match page.render() {
-            Ok(html) => (status, [(header::CONTENT_TYPE, "text/html; charset=utf-8")], html).into_response(),
+            Ok(html) => (
+                status,
+                [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
+                html,
+            )
+                .into_response(),
             Err(_) => (status, tr.t(message)).into_response(),
         }
     }

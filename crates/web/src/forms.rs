@@ -26,8 +26,8 @@ impl<T: DeserializeOwned> FromRequest<AppState> for CsrfForm<T> {
             .await
             .map_err(|_| PageError::Csrf(ctx.tr))?;
         check_token(&bytes, &ctx.session.csrf_token).map_err(|_| PageError::Csrf(ctx.tr))?;
-        let form = serde_urlencoded::from_bytes::<T>(&bytes)
-            .map_err(|_| PageError::BadRequest(ctx.tr))?;
+        let form =
+            serde_urlencoded::from_bytes::<T>(&bytes).map_err(|_| PageError::BadRequest(ctx.tr))?;
         Ok(CsrfForm(ctx, form))
     }
 }

@@ -48,10 +48,8 @@ impl Catalog {
             };
             let resource = FluentResource::try_new(source.to_string())
                 .map_err(|(_, errs)| invalid(format!("{errs:?}")))?;
-            let id: unic_langid::LanguageIdentifier = lang
-                .code()
-                .parse()
-                .map_err(|e| invalid(format!("{e}")))?;
+            let id: unic_langid::LanguageIdentifier =
+                lang.code().parse().map_err(|e| invalid(format!("{e}")))?;
             let mut bundle = FluentBundle::new_concurrent(vec![id]);
             // Bidi isolation marks would end up inside HTML attributes and CSV cells.
             bundle.set_use_isolating(false);
@@ -64,7 +62,10 @@ impl Catalog {
     }
 
     fn bundle(&self, lang: Language) -> Option<&FluentBundle<FluentResource>> {
-        self.bundles.iter().find(|(l, _)| *l == lang).map(|(_, b)| b)
+        self.bundles
+            .iter()
+            .find(|(l, _)| *l == lang)
+            .map(|(_, b)| b)
     }
 
     fn format(&self, lang: Language, key: &str, args: Option<&FluentArgs>) -> Option<String> {
@@ -159,7 +160,10 @@ mod tests {
             let k = keys(source);
             let missing: Vec<_> = en.difference(&k).collect();
             let extra: Vec<_> = k.difference(&en).collect();
-            assert!(missing.is_empty() && extra.is_empty(), "{lang:?}: missing {missing:?}, extra {extra:?}");
+            assert!(
+                missing.is_empty() && extra.is_empty(),
+                "{lang:?}: missing {missing:?}, extra {extra:?}"
+            );
         }
     }
 
@@ -169,7 +173,10 @@ mod tests {
         let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
         let mut used = BTreeSet::new();
         let mut files = Vec::new();
-        let mut dirs: Vec<_> = ["templates", "src", "static"].iter().map(|d| root.join(d)).collect();
+        let mut dirs: Vec<_> = ["templates", "src", "static"]
+            .iter()
+            .map(|d| root.join(d))
+            .collect();
         while let Some(dir) = dirs.pop() {
             for entry in std::fs::read_dir(dir).unwrap() {
                 let path = entry.unwrap().path();
@@ -188,7 +195,9 @@ mod tests {
                     for piece in text.split(marker).skip(1) {
                         if let Some(key) = piece.split('"').next()
                             && !key.is_empty()
-                            && key.chars().all(|c| c.is_ascii_lowercase() || c == '-' || c.is_ascii_digit())
+                            && key
+                                .chars()
+                                .all(|c| c.is_ascii_lowercase() || c == '-' || c.is_ascii_digit())
                         {
                             used.insert(key.to_string());
                         }
@@ -196,7 +205,11 @@ mod tests {
                 }
             }
         }
-        assert!(used.len() > 30, "found only {} keys; is the scan broken?", used.len());
+        assert!(
+            used.len() > 30,
+            "found only {} keys; is the scan broken?",
+            used.len()
+        );
         for key in used {
             for lang in Language::ALL {
                 assert!(catalog.has(lang, &key), "{lang:?} lacks {key}");
@@ -210,7 +223,10 @@ mod tests {
         let en = Tr::new(Language::En);
         assert_eq!(en.t("nav-dashboard"), "Dashboard");
         assert_ne!(nb.t("nav-dashboard"), en.t("nav-dashboard"));
-        assert!(en.t_with("signed-in-as", &[("name", "Kari")]).contains("Kari"));
+        assert!(
+            en.t_with("signed-in-as", &[("name", "Kari")])
+                .contains("Kari")
+        );
         assert_eq!(en.t_count("location-count", 1), "1 location");
         assert_eq!(en.t_count("location-count", 3), "3 locations");
         assert_eq!(en.t("no-such-key"), "no-such-key");
@@ -218,8 +234,14 @@ mod tests {
 
     #[test]
     fn accept_language() {
-        assert_eq!(from_accept_language("da-DK,da;q=0.9,en;q=0.8"), Some(Language::Da));
-        assert_eq!(from_accept_language("en;q=0.5, nb;q=0.9"), Some(Language::Nb));
+        assert_eq!(
+            from_accept_language("da-DK,da;q=0.9,en;q=0.8"),
+            Some(Language::Da)
+        );
+        assert_eq!(
+            from_accept_language("en;q=0.5, nb;q=0.9"),
+            Some(Language::Nb)
+        );
         assert_eq!(from_accept_language("sv-SE, de;q=0.8"), None);
         assert_eq!(from_accept_language("no;q=0, en"), Some(Language::En));
         assert_eq!(from_accept_language(""), None);

@@ -72,8 +72,17 @@ mod tests {
     #[test]
     fn local_time_uses_the_zone_and_dst() {
         // 2026-07-01 10:00 UTC is 12:00 in Oslo (summer time), 2026-01-01 10:00 UTC is 11:00.
-        assert_eq!(local_time(1_782_900_000_000, "Europe/Oslo"), "2026-07-01 12:00");
-        assert_eq!(local_time(1_767_261_600_000, "Europe/Copenhagen"), "2026-01-01 11:00");
-        assert_eq!(local_time(1_767_261_600_000, "Nowhere/Land"), "2026-01-01 10:00");
+        assert_eq!(
+            local_time(1_782_900_000_000, "Europe/Oslo"),
+            "2026-07-01 12:00"
+        );
+        assert_eq!(
+            local_time(1_767_261_600_000, "Europe/Copenhagen"),
+            "2026-01-01 11:00"
+        );
+        assert_eq!(
+            local_time(1_767_261_600_000, "Nowhere/Land"),
+            "2026-01-01 10:00"
+        );
     }
 }

@@ -1,18 +1,21 @@
 //! Random actors against random data: nothing outside an actor's scope ever comes back.
 
 use crate::support::{provider_with, user_with};
+use drifta_core::tenant::LocationKind;
 use drifta_core::{Permission, Role, TenantId};
 use drifta_store::testing::{TestDb, backends};
 use drifta_store::{AuditFilter, NewLocation, Store, StoreError};
-use drifta_core::tenant::LocationKind;
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
+
+/// A grant: municipality index (`None` for the provider) and role index.
+type GrantSpec = (Option<usize>, usize);
 
 #[derive(Debug, Clone)]
 struct World {
     municipalities: usize,
     /// (home municipality index, grants as (municipality index or None for provider, role index))
-    users: Vec<(usize, Vec<(Option<usize>, usize)>)>,
+    users: Vec<(usize, Vec<GrantSpec>)>,
     locations: Vec<usize>,
 }
 
@@ -21,7 +24,10 @@ fn world() -> impl Strategy<Value = World> {
         (
             Just(m),
             proptest::collection::vec(
-                (0..m, proptest::collection::vec((proptest::option::of(0..m), 0usize..5), 0..3)),
+                (
+                    0..m,
+                    proptest::collection::vec((proptest::option::of(0..m), 0usize..5), 0..3),
+                ),
                 1..5,
             ),
             proptest::collection::vec(0..m, 0..6),
@@ -41,7 +47,11 @@ async fn check_world(store: &Store, w: &World) -> Result<(), TestCaseError> {
             .create_location(
                 &admin,
                 &munis[l],
-                NewLocation { name: format!("Sted {l}"), kind: LocationKind::School, address: String::new() },
+                NewLocation {
+                    name: format!("Sted {l}"),
+                    kind: LocationKind::School,
+                    address: String::new(),
+                },
             )
             .await
             .unwrap();
@@ -55,7 +65,9 @@ async fn check_world(store: &Store, w: &World) -> Result<(), TestCaseError> {
                 match t {
                     None if role.may_be_granted_on_provider() => Some((provider.clone(), role)),
                     None => None,
-                    Some(i) if role == Role::ProviderAdmin => None.or(Some((munis[*i].clone(), Role::Technician))),
+                    Some(i) if role == Role::ProviderAdmin => {
+                        None.or(Some((munis[*i].clone(), Role::Technician)))
+                    }
                     Some(i) => Some((munis[*i].clone(), role)),
                 }
             })
@@ -85,11 +97,25 @@ async fn check_world(store: &Store, w: &World) -> Result<(), TestCaseError> {
         for u in store.list_users(scope, None).await.unwrap() {
             prop_assert!(scope.can(&u.tenant_id, Permission::ManageUsers));
         }
-        let page = store.list_audit(scope, &AuditFilter { limit: 500, ..AuditFilter::default() }).await.unwrap();
+        let page = store
+            .list_audit(
+                scope,
+                &AuditFilter {
+                    limit: 500,
+                    ..AuditFilter::default()
+                },
+            )
+            .await
+            .unwrap();
         for e in page.entries {
             match &e.tenant_id {
                 Some(t) => prop_assert!(scope.can(t, Permission::ReadAudit)),
-                None => prop_assert!(scope.can(&provider, Permission::ReadAudit) || scope.tenant_ids().any(|t| scope.can(t, Permission::ReadAudit))),
+                None => prop_assert!(
+                    scope.can(&provider, Permission::ReadAudit)
+                        || scope
+                            .tenant_ids()
+                            .any(|t| scope.can(t, Permission::ReadAudit))
+                ),
             }
         }
     }
@@ -101,7 +127,10 @@ fn random_actors_never_see_outside_their_scope() {
     let rt = tokio::runtime::Runtime::new().unwrap();
     let dbs: Vec<TestDb> = rt.block_on(backends());
     for db in &dbs {
-        let mut runner = TestRunner::new(Config { cases: 12, ..Config::default() });
+        let mut runner = TestRunner::new(Config {
+            cases: 12,
+            ..Config::default()
+        });
         let result = runner.run(&world(), |w| rt.block_on(check_world(&db.store, &w)));
         if let Err(e) = result {
             panic!("{}: {e}", db.label);

@@ -13,7 +13,9 @@ async fn migrate_is_idempotent_and_current() {
 #[tokio::test]
 async fn refuses_a_database_from_a_newer_drifta() {
     for db in backends().await {
-        let reopened = Store::connect(&db.url, &ConnectOptions::default()).await.unwrap();
+        let reopened = Store::connect(&db.url, &ConnectOptions::default())
+            .await
+            .unwrap();
         sqlx_insert_future_version(&db.url).await;
         let err = reopened.migrate().await.unwrap_err();
         assert!(
@@ -32,9 +34,16 @@ async fn refuses_a_database_from_a_newer_drifta() {
 #[tokio::test]
 async fn notices_an_edited_migration() {
     let db = sqlite().await;
-    raw(&db.url, "UPDATE schema_migrations SET checksum = 'edited' WHERE version = 1").await;
+    raw(
+        &db.url,
+        "UPDATE schema_migrations SET checksum = 'edited' WHERE version = 1",
+    )
+    .await;
     let err = db.store.migrate().await.unwrap_err();
-    assert!(matches!(err, StoreError::MigrationChanged { version: 1, .. }), "{err}");
+    assert!(
+        matches!(err, StoreError::MigrationChanged { version: 1, .. }),
+        "{err}"
+    );
 }
 
 #[tokio::test]
@@ -51,7 +60,9 @@ async fn unreachable_or_unsupported_databases_give_clear_errors() {
     assert!(text.contains("cannot open the database"), "{text}");
     assert!(!text.contains("secret"), "password leaked: {text}");
 
-    let err = Store::connect("mysql://localhost/x", &opts).await.unwrap_err();
+    let err = Store::connect("mysql://localhost/x", &opts)
+        .await
+        .unwrap_err();
     assert!(matches!(err, StoreError::UnsupportedUrl { .. }), "{err}");
 
     let err = Store::connect("sqlite:///nonexistent-dir/for/sure/drifta.db", &opts)

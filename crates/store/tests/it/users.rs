@@ -26,20 +26,41 @@ async fn usernames_and_emails_are_unique_and_validated() {
             .await
             .unwrap();
         let err = store
-            .create_user(&scope, new_user(&munis[0], &name.to_uppercase(), "other@x.no"))
+            .create_user(
+                &scope,
+                new_user(&munis[0], &name.to_uppercase(), "other@x.no"),
+            )
             .await
             .unwrap_err();
-        assert!(matches!(err, StoreError::Taken { field: "username" }), "{}: {err}", db.label);
+        assert!(
+            matches!(err, StoreError::Taken { field: "username" }),
+            "{}: {err}",
+            db.label
+        );
         let err = store
-            .create_user(&scope, new_user(&munis[0], &unique("ola"), &format!("{}@X.no", name.to_uppercase())))
+            .create_user(
+                &scope,
+                new_user(
+                    &munis[0],
+                    &unique("ola"),
+                    &format!("{}@X.no", name.to_uppercase()),
+                ),
+            )
             .await
             .unwrap_err();
-        assert!(matches!(err, StoreError::Taken { field: "email" }), "{}: {err}", db.label);
+        assert!(
+            matches!(err, StoreError::Taken { field: "email" }),
+            "{}: {err}",
+            db.label
+        );
         let err = store
             .create_user(&scope, new_user(&munis[0], "bad name", "a@x.no"))
             .await
             .unwrap_err();
-        assert!(matches!(err, StoreError::Invalid(ref f) if f.field == "username"), "{err}");
+        assert!(
+            matches!(err, StoreError::Invalid(ref f) if f.field == "username"),
+            "{err}"
+        );
     }
 }
 
@@ -48,10 +69,20 @@ async fn grants_are_checked_and_expand_from_the_provider() {
     for db in backends().await {
         let store = &db.store;
         let (provider, munis, scope) = provider_with(store, 3).await;
-        let tech = user_with(store, &scope, &provider, &[(provider.clone(), Role::Technician)]).await;
+        let tech = user_with(
+            store,
+            &scope,
+            &provider,
+            &[(provider.clone(), Role::Technician)],
+        )
+        .await;
         let tech_scope = store.scope_for(&tech, "").await.unwrap();
         for m in &munis {
-            assert!(tech_scope.can(m, drifta_core::Permission::Operate), "{}", db.label);
+            assert!(
+                tech_scope.can(m, drifta_core::Permission::Operate),
+                "{}",
+                db.label
+            );
         }
         // A requester cannot be granted on the provider, an admin not on a municipality.
         let err = store
@@ -67,7 +98,10 @@ async fn grants_are_checked_and_expand_from_the_provider() {
 
         // A technician may not manage users.
         let err = store
-            .create_user(&tech_scope, new_user(&munis[0], &unique("x"), &format!("{}@x.no", unique("x"))))
+            .create_user(
+                &tech_scope,
+                new_user(&munis[0], &unique("x"), &format!("{}@x.no", unique("x"))),
+            )
             .await
             .unwrap_err();
         assert!(matches!(err, StoreError::Denied(_)), "{err}");
@@ -79,15 +113,31 @@ async fn language_and_disable_round_trip() {
     for db in backends().await {
         let store = &db.store;
         let (_, munis, scope) = provider_with(store, 1).await;
-        let user = user_with(store, &scope, &munis[0], &[(munis[0].clone(), Role::Requester)]).await;
+        let user = user_with(
+            store,
+            &scope,
+            &munis[0],
+            &[(munis[0].clone(), Role::Requester)],
+        )
+        .await;
         let own = store.scope_for(&user, "").await.unwrap();
-        store.set_language(&own, &user.id, Some(Language::Da)).await.unwrap();
-        assert_eq!(store.get_user(&own, &user.id).await.unwrap().language, Some(Language::Da));
+        store
+            .set_language(&own, &user.id, Some(Language::Da))
+            .await
+            .unwrap();
+        assert_eq!(
+            store.get_user(&own, &user.id).await.unwrap().language,
+            Some(Language::Da)
+        );
         // A requester cannot disable anyone, not even themselves.
         assert!(store.set_disabled(&own, &user.id, true).await.is_err());
         let disabled = store.set_disabled(&scope, &user.id, true).await.unwrap();
         assert!(disabled.disabled);
         let listed = store.list_users(&scope, Some(&munis[0])).await.unwrap();
-        assert!(listed.iter().any(|u| u.id == user.id && u.disabled), "{}", db.label);
+        assert!(
+            listed.iter().any(|u| u.id == user.id && u.disabled),
+            "{}",
+            db.label
+        );
     }
 }

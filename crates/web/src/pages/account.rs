@@ -47,12 +47,22 @@ async fn account_page(
     notice: Option<String>,
     password_error: Option<String>,
 ) -> Result<Response, PageError> {
-    let tenants = state.store.list_tenants(&ctx.scope).await.map_err(|e| ctx.store_err(e))?;
-    let zone = tenants.first().map_or("UTC".to_string(), |t| t.time_zone.clone());
+    let tenants = state
+        .store
+        .list_tenants(&ctx.scope)
+        .await
+        .map_err(|e| ctx.store_err(e))?;
+    let zone = tenants
+        .first()
+        .map_or("UTC".to_string(), |t| t.time_zone.clone());
     let roles = tenants
         .iter()
         .map(|t| {
-            let names: Vec<String> = ctx.scope.roles_in(&t.id).map(|r| role_name(&ctx.tr, r)).collect();
+            let names: Vec<String> = ctx
+                .scope
+                .roles_in(&t.id)
+                .map(|r| role_name(&ctx.tr, r))
+                .collect();
             format!("{}: {}", t.name, names.join(", "))
         })
         .collect();
@@ -67,11 +77,18 @@ async fn account_page(
             name: t.name,
             prefix: t.prefix,
             created: local_time(t.created_at, &zone),
-            last_used: t.last_used_at.map(|ms| local_time(ms, &zone)).unwrap_or_else(|| ctx.tr.t("never")),
+            last_used: t
+                .last_used_at
+                .map(|ms| local_time(ms, &zone))
+                .unwrap_or_else(|| ctx.tr.t("never")),
             revoked: t.revoked_at.is_some(),
         })
         .collect();
-    let status = if password_error.is_some() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
+    let status = if password_error.is_some() {
+        StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        StatusCode::OK
+    };
     let page = AccountPage {
         tr: ctx.tr,
         shell: Some(Shell::build(state, ctx, "/account").await?),
@@ -111,7 +128,10 @@ pub struct LanguageForm {
     back: String,
 }
 
-pub async fn set_language(State(state): State<AppState>, CsrfForm(ctx, form): CsrfForm<LanguageForm>) -> Result<Response, PageError> {
+pub async fn set_language(
+    State(state): State<AppState>,
+    CsrfForm(ctx, form): CsrfForm<LanguageForm>,
+) -> Result<Response, PageError> {
     let language = match form.language.as_str() {
         "" => None,
         code => Some(Language::from_code(code).ok_or(PageError::BadRequest(ctx.tr))?),
@@ -184,7 +204,10 @@ pub struct TokenForm {
     name: String,
 }
 
-pub async fn create_token(State(state): State<AppState>, CsrfForm(ctx, form): CsrfForm<TokenForm>) -> Result<Response, PageError> {
+pub async fn create_token(
+    State(state): State<AppState>,
+    CsrfForm(ctx, form): CsrfForm<TokenForm>,
+) -> Result<Response, PageError> {
     match state.store.create_token(&ctx.scope, &form.name).await {
         // Shown in this response only; the database keeps a digest.
         Ok((secret, _)) => account_page(&state, &ctx, Some(secret), None, None).await,
@@ -202,6 +225,10 @@ pub async fn revoke_token(
     CsrfForm(ctx, _): CsrfForm<super::login::Empty>,
 ) -> Result<Response, PageError> {
     let id = TokenId::parse(&id).map_err(|_| PageError::NotFound(ctx.tr))?;
-    state.store.revoke_token(&ctx.scope, &id).await.map_err(|e| ctx.store_err(e))?;
+    state
+        .store
+        .revoke_token(&ctx.scope, &id)
+        .await
+        .map_err(|e| ctx.store_err(e))?;
     Ok(Redirect::to("/account?saved=1").into_response())
 }

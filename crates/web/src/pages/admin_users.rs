@@ -23,7 +23,11 @@ use std::collections::BTreeMap;
 pub(crate) fn field_message(tr: &Tr, err: &FieldError) -> String {
     let key = format!("err-{}", err.code);
     let text = tr.t(&key);
-    if text == key { err.message.to_string() } else { text }
+    if text == key {
+        err.message.to_string()
+    } else {
+        text
+    }
 }
 
 pub(crate) fn password_message(tr: &Tr, err: &PasswordError) -> String {
@@ -56,7 +60,10 @@ struct UsersPage {
     rows: Vec<UserRow>,
 }
 
-async fn tenant_names(state: &AppState, ctx: &Ctx) -> Result<BTreeMap<TenantId, (String, TenantKind)>, PageError> {
+async fn tenant_names(
+    state: &AppState,
+    ctx: &Ctx,
+) -> Result<BTreeMap<TenantId, (String, TenantKind)>, PageError> {
     Ok(state
         .store
         .list_tenants(&ctx.scope)
@@ -90,7 +97,10 @@ pub async fn list(State(state): State<AppState>, ctx: Ctx) -> Result<Response, P
             name: u.display_name,
             username: u.username,
             email: u.email,
-            home: names.get(&u.tenant_id).map(|(n, _)| n.clone()).unwrap_or_default(),
+            home: names
+                .get(&u.tenant_id)
+                .map(|(n, _)| n.clone())
+                .unwrap_or_default(),
             disabled: u.disabled,
         })
         .collect();
@@ -175,7 +185,12 @@ pub async fn new_form(State(state): State<AppState>, ctx: Ctx) -> Result<Respons
     require_admin(&ctx)?;
     let form = NewUserForm {
         role: Role::Requester.as_str().into(),
-        home: ctx.session.active_tenant.as_ref().map(|t| t.to_string()).unwrap_or_default(),
+        home: ctx
+            .session
+            .active_tenant
+            .as_ref()
+            .map(|t| t.to_string())
+            .unwrap_or_default(),
         ..NewUserForm::default()
     };
     new_user_page(&state, &ctx, form, BTreeMap::new(), StatusCode::OK).await
@@ -188,12 +203,17 @@ fn role_fits(role: Role, kind: TenantKind) -> bool {
     }
 }
 
-pub async fn create(State(state): State<AppState>, CsrfForm(ctx, form): CsrfForm<NewUserForm>) -> Result<Response, PageError> {
+pub async fn create(
+    State(state): State<AppState>,
+    CsrfForm(ctx, form): CsrfForm<NewUserForm>,
+) -> Result<Response, PageError> {
     require_admin(&ctx)?;
     let tr = ctx.tr;
     let mut errors = BTreeMap::new();
     let names = tenant_names(&state, &ctx).await?;
-    let home = TenantId::parse(&form.home).ok().filter(|h| ctx.scope.can(h, Permission::ManageUsers));
+    let home = TenantId::parse(&form.home)
+        .ok()
+        .filter(|h| ctx.scope.can(h, Permission::ManageUsers));
     let role = Role::parse(&form.role);
     match (&home, role) {
         (None, _) => {
@@ -205,7 +225,11 @@ pub async fn create(State(state): State<AppState>, CsrfForm(ctx, form): CsrfForm
         (Some(h), Some(r)) => {
             let kind = names.get(h).map_or(TenantKind::Municipality, |(_, k)| *k);
             if !role_fits(r, kind) {
-                let code = if kind == TenantKind::Provider { "role-municipality-only" } else { "role-provider-only" };
+                let code = if kind == TenantKind::Provider {
+                    "role-municipality-only"
+                } else {
+                    "role-provider-only"
+                };
                 errors.insert("role".to_string(), tr.t(&format!("err-{code}")));
             }
         }
@@ -242,7 +266,8 @@ pub async fn create(State(state): State<AppState>, CsrfForm(ctx, form): CsrfForm
         Err(e) => {
             let (field, message) = form_errors(&tr, e).map_err(|e| ctx.store_err(e))?;
             errors.insert(field, message);
-            return new_user_page(&state, &ctx, form, errors, StatusCode::UNPROCESSABLE_ENTITY).await;
+            return new_user_page(&state, &ctx, form, errors, StatusCode::UNPROCESSABLE_ENTITY)
+                .await;
         }
     };
     state
@@ -285,11 +310,19 @@ async fn edit_page(
     notice: Option<String>,
     form_error: Option<String>,
 ) -> Result<Response, PageError> {
-    let user = state.store.get_user(&ctx.scope, id).await.map_err(|e| ctx.store_err(e))?;
+    let user = state
+        .store
+        .get_user(&ctx.scope, id)
+        .await
+        .map_err(|e| ctx.store_err(e))?;
     if !ctx.scope.can(&user.tenant_id, Permission::ManageUsers) {
         return Err(PageError::NotFound(ctx.tr));
     }
-    let grants = state.store.grants_of(&ctx.scope, id).await.map_err(|e| ctx.store_err(e))?;
+    let grants = state
+        .store
+        .grants_of(&ctx.scope, id)
+        .await
+        .map_err(|e| ctx.store_err(e))?;
     let names = tenant_names(state, ctx).await?;
     let mut tenants: Vec<(&TenantId, &(String, TenantKind))> = names
         .iter()
@@ -324,7 +357,11 @@ async fn edit_page(
         notice,
         form_error,
     };
-    let status = if page.form_error.is_some() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
+    let status = if page.form_error.is_some() {
+        StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        StatusCode::OK
+    };
     let mut res = html(ctx.tr, &page)?;
     *res.status_mut() = status;
     Ok(res)
@@ -391,7 +428,11 @@ pub async fn set_status(
 ) -> Result<Response, PageError> {
     require_admin(&ctx)?;
     let id = UserId::parse(&id).map_err(|_| PageError::NotFound(ctx.tr))?;
-    match state.store.set_disabled(&ctx.scope, &id, form.disabled == "true").await {
+    match state
+        .store
+        .set_disabled(&ctx.scope, &id, form.disabled == "true")
+        .await
+    {
         Ok(_) => Ok(Redirect::to(&format!("/admin/users/{id}?saved=1")).into_response()),
         Err(e) => {
             let (_, message) = form_errors(&ctx.tr, e).map_err(|e| ctx.store_err(e))?;
@@ -413,7 +454,11 @@ pub async fn set_password(
 ) -> Result<Response, PageError> {
     require_admin(&ctx)?;
     let id = UserId::parse(&id).map_err(|_| PageError::NotFound(ctx.tr))?;
-    let user = state.store.get_user(&ctx.scope, &id).await.map_err(|e| ctx.store_err(e))?;
+    let user = state
+        .store
+        .get_user(&ctx.scope, &id)
+        .await
+        .map_err(|e| ctx.store_err(e))?;
     if let Err(e) = password::check_policy(&form.new_password, &user.username) {
         let message = password_message(&ctx.tr, &e);
         return edit_page(&state, &ctx, &id, None, Some(message)).await;

@@ -50,13 +50,21 @@ pub struct AuditQuery {
 pub(crate) fn action_name(tr: &Tr, action: &str) -> String {
     let key = format!("action-{}", action.replace('_', "-"));
     let text = tr.t(&key);
-    if text == key { action.to_string() } else { text }
+    if text == key {
+        action.to_string()
+    } else {
+        text
+    }
 }
 
 pub(crate) fn object_name(tr: &Tr, object_type: &str) -> String {
     let key = format!("object-{}", object_type.replace('_', "-"));
     let text = tr.t(&key);
-    if text == key { object_type.to_string() } else { text }
+    if text == key {
+        object_type.to_string()
+    } else {
+        text
+    }
 }
 
 fn short(v: &Value) -> String {
@@ -107,11 +115,19 @@ pub(crate) fn describe_change(before: Option<&str>, after: Option<&str>) -> Vec<
     }
 }
 
-pub async fn audit(State(state): State<AppState>, ctx: Ctx, Query(q): Query<AuditQuery>) -> Result<Response, PageError> {
+pub async fn audit(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Query(q): Query<AuditQuery>,
+) -> Result<Response, PageError> {
     if !ctx.scope.can_anywhere(Permission::ReadAudit) {
         return Err(PageError::Forbidden(ctx.tr));
     }
-    let tenants = state.store.list_tenants(&ctx.scope).await.map_err(|e| ctx.store_err(e))?;
+    let tenants = state
+        .store
+        .list_tenants(&ctx.scope)
+        .await
+        .map_err(|e| ctx.store_err(e))?;
     let filter_tenant = q
         .tenant
         .as_deref()
@@ -122,7 +138,10 @@ pub async fn audit(State(state): State<AppState>, ctx: Ctx, Query(q): Query<Audi
         .or_else(|| ctx.session.active_tenant.clone());
     let object_type = q.object_type.filter(|t| OBJECT_TYPES.contains(&t.as_str()));
     let before_seq = match q.before.as_deref().filter(|b| !b.is_empty()) {
-        Some(b) => Some(b.parse::<i64>().map_err(|_| PageError::BadRequest(ctx.tr))?),
+        Some(b) => Some(
+            b.parse::<i64>()
+                .map_err(|_| PageError::BadRequest(ctx.tr))?,
+        ),
         None => None,
     };
     let filter = AuditFilter {
@@ -131,7 +150,11 @@ pub async fn audit(State(state): State<AppState>, ctx: Ctx, Query(q): Query<Audi
         before_seq,
         limit: 50,
     };
-    let page = state.store.list_audit(&ctx.scope, &filter).await.map_err(|e| ctx.store_err(e))?;
+    let page = state
+        .store
+        .list_audit(&ctx.scope, &filter)
+        .await
+        .map_err(|e| ctx.store_err(e))?;
     let zone = filter_tenant
         .as_ref()
         .and_then(|id| tenants.iter().find(|t| t.id == *id))
@@ -164,7 +187,10 @@ pub async fn audit(State(state): State<AppState>, ctx: Ctx, Query(q): Query<Audi
         if let Some(o) = &object_type {
             params.push(("object_type", o.clone()));
         }
-        format!("/audit?{}", serde_urlencoded::to_string(params).unwrap_or_default())
+        format!(
+            "/audit?{}",
+            serde_urlencoded::to_string(params).unwrap_or_default()
+        )
     });
     let view = AuditPageView {
         tr: ctx.tr,
@@ -198,7 +224,10 @@ mod tests {
             Some(r#"{"disabled":true,"name":"Kari"}"#),
         );
         assert_eq!(lines, vec!["disabled: false → true"]);
-        assert_eq!(describe_change(None, Some(r#"{"a":"x","b":null}"#)), vec!["a: x"]);
+        assert_eq!(
+            describe_change(None, Some(r#"{"a":"x","b":null}"#)),
+            vec!["a: x"]
+        );
         assert_eq!(describe_change(None, None), Vec::<String>::new());
         assert_eq!(describe_change(Some("[1]"), Some("[2]")), vec!["[1] → [2]"]);
     }
@@ -206,8 +235,17 @@ mod tests {
     #[test]
     fn every_audited_action_and_object_has_a_name() {
         let actions = [
-            "create", "update", "disable", "enable", "grants", "password_change", "revoke",
-            "sign_in", "sign_in_failed", "sign_in_blocked", "sign_out",
+            "create",
+            "update",
+            "disable",
+            "enable",
+            "grants",
+            "password_change",
+            "revoke",
+            "sign_in",
+            "sign_in_failed",
+            "sign_in_blocked",
+            "sign_out",
         ];
         for lang in Language::ALL {
             let tr = Tr::new(lang);

@@ -38,8 +38,16 @@ pub(crate) fn html<T: Template>(tr: Tr, page: &T) -> Result<Response, PageError>
 
 pub async fn dashboard(State(state): State<AppState>, ctx: Ctx) -> Result<Response, PageError> {
     let view = ctx.view_scope();
-    let tenants = state.store.list_tenants(&view).await.map_err(|e| ctx.store_err(e))?;
-    let counts = state.store.location_counts(&view).await.map_err(|e| ctx.store_err(e))?;
+    let tenants = state
+        .store
+        .list_tenants(&view)
+        .await
+        .map_err(|e| ctx.store_err(e))?;
+    let counts = state
+        .store
+        .location_counts(&view)
+        .await
+        .map_err(|e| ctx.store_err(e))?;
     let cards = tenants
         .iter()
         .filter(|t| t.kind == TenantKind::Municipality)
@@ -48,7 +56,10 @@ pub async fn dashboard(State(state): State<AppState>, ctx: Ctx) -> Result<Respon
             name: t.name.clone(),
             country: country_name(&ctx.tr, t.country),
             time_zone: t.time_zone.clone(),
-            locations: counts.iter().find(|(id, _)| *id == t.id).map_or(0, |(_, n)| *n),
+            locations: counts
+                .iter()
+                .find(|(id, _)| *id == t.id)
+                .map_or(0, |(_, n)| *n),
             roles: ctx
                 .scope
                 .roles_in(&t.id)
@@ -87,9 +98,17 @@ struct TenantPage {
     locations: Vec<(String, String, String)>,
 }
 
-pub async fn tenant(State(state): State<AppState>, ctx: Ctx, Path(id): Path<String>) -> Result<Response, PageError> {
+pub async fn tenant(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<String>,
+) -> Result<Response, PageError> {
     let id = TenantId::parse(&id).map_err(|_| PageError::NotFound(ctx.tr))?;
-    let tenant = state.store.get_tenant(&ctx.scope, &id).await.map_err(|e| ctx.store_err(e))?;
+    let tenant = state
+        .store
+        .get_tenant(&ctx.scope, &id)
+        .await
+        .map_err(|e| ctx.store_err(e))?;
     let locations = state
         .store
         .list_locations(&ctx.scope, Some(&id))

@@ -1,15 +1,17 @@
 //! Signing in and out.
 
 use crate::AppState;
-use crate::auth::{LANG_COOKIE, LOGIN_CSRF_COOKIE, SESSION_COOKIE, Visitor, build_cookie, cookie_value, safe_next};
+use crate::auth::{
+    LANG_COOKIE, LOGIN_CSRF_COOKIE, SESSION_COOKIE, Visitor, build_cookie, cookie_value, safe_next,
+};
 use crate::error::PageError;
 use crate::forms::CsrfForm;
 use crate::i18n::Tr;
 use askama::Template;
+use axum::Form;
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::Form;
 use drifta_core::{Language, secret};
 use serde::Deserialize;
 
@@ -34,7 +36,12 @@ fn render(page: LoginPage, status: StatusCode, cookies: Vec<String>) -> Response
     let tr = page.tr;
     match page.render() {
         Ok(html) => {
-            let mut res = (status, [(header::CONTENT_TYPE, "text/html; charset=utf-8")], html).into_response();
+            let mut res = (
+                status,
+                [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
+                html,
+            )
+                .into_response();
             for c in cookies {
                 if let Ok(v) = c.parse() {
                     res.headers_mut().append(header::SET_COOKIE, v);
@@ -53,7 +60,10 @@ pub async fn login_page(
     Query(q): Query<LoginQuery>,
 ) -> Response {
     if let Some(cookie) = cookie_value(&headers, SESSION_COOKIE)
-        && let Ok(Some(_)) = state.store.session_by_cookie(&cookie, state.config.session_idle).await
+        && let Ok(Some(_)) = state
+            .store
+            .session_by_cookie(&cookie, state.config.session_idle)
+            .await
     {
         return Redirect::to(&safe_next(q.next.as_deref())).into_response();
     }
@@ -61,14 +71,24 @@ pub async fn login_page(
     let mut tr = visitor.tr;
     if let Some(lang) = q.lang.as_deref().and_then(Language::from_code) {
         tr = Tr::new(lang);
-        cookies.push(build_cookie(LANG_COOKIE, lang.code().into(), visitor.https, Some(365 * 86400)));
+        cookies.push(build_cookie(
+            LANG_COOKIE,
+            lang.code().into(),
+            visitor.https,
+            Some(365 * 86400),
+        ));
     }
     // Double-submit token: the form echoes a cookie that another site cannot read or set.
     let csrf = match visitor.login_csrf {
         Some(c) if !c.is_empty() => c,
         _ => {
             let c = secret::generate("");
-            cookies.push(build_cookie(LOGIN_CSRF_COOKIE, c.clone(), visitor.https, None));
+            cookies.push(build_cookie(
+                LOGIN_CSRF_COOKIE,
+                c.clone(),
+                visitor.https,
+                None,
+            ));
             c
         }
     };
@@ -95,7 +115,11 @@ pub struct LoginForm {
     password: String,
 }
 
-pub async fn login(State(state): State<AppState>, visitor: Visitor, Form(form): Form<LoginForm>) -> Response {
+pub async fn login(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    Form(form): Form<LoginForm>,
+) -> Response {
     let tr = visitor.tr;
     let token_ok = visitor
         .login_csrf
@@ -119,7 +143,8 @@ pub async fn login(State(state): State<AppState>, visitor: Visitor, Form(form): 
             Vec::new(),
         )
     };
-    let internal = |e: drifta_store::StoreError| PageError::Internal(tr, e.to_string()).into_response();
+    let internal =
+        |e: drifta_store::StoreError| PageError::Internal(tr, e.to_string()).into_response();
     if login.is_empty() || form.password.is_empty() {
         return again(tr.t("sign-in-missing"), StatusCode::BAD_REQUEST);
     }
@@ -134,8 +159,12 @@ pub async fn login(State(state): State<AppState>, visitor: Visitor, Form(form): 
         (Ok(u), Ok(i)) => (u, i),
         (Err(e), _) | (_, Err(e)) => return internal(e),
     };
-    if by_user >= state.config.max_failures_per_account || by_ip >= state.config.max_failures_per_ip {
-        let _ = state.store.record_sign_in(None, &login, &visitor.ip, "sign_in_blocked").await;
+    if by_user >= state.config.max_failures_per_account || by_ip >= state.config.max_failures_per_ip
+    {
+        let _ = state
+            .store
+            .record_sign_in(None, &login, &visitor.ip, "sign_in_blocked")
+            .await;
         let minutes = (window.as_secs() / 60).to_string();
         return again(
             tr.t_with("sign-in-too-many", &[("minutes", minutes.as_str())]),
@@ -152,7 +181,9 @@ pub async fn login(State(state): State<AppState>, visitor: Visitor, Form(form): 
         Some((u, _)) => (Some(u), state.dummy_hash.clone()),
         None => (None, state.dummy_hash.clone()),
     };
-    let usable = found.as_ref().is_some_and(|(u, h)| !u.disabled && h.is_some());
+    let usable = found
+        .as_ref()
+        .is_some_and(|(u, h)| !u.disabled && h.is_some());
     // Argon2 is deliberately slow: keep it off the threads that serve other requests.
     let hasher = state.hasher.clone();
     let password = form.password.clone();
@@ -170,18 +201,29 @@ pub async fn login(State(state): State<AppState>, visitor: Visitor, Form(form): 
         {
             return internal(e);
         }
-        let _ = state.store.record_sign_in(user, &login, &visitor.ip, "sign_in_failed").await;
+        let _ = state
+            .store
+            .record_sign_in(user, &login, &visitor.ip, "sign_in_failed")
+            .await;
         return again(tr.t("sign-in-failed"), StatusCode::UNAUTHORIZED);
     }
     let Some(user) = user else {
         return again(tr.t("sign-in-failed"), StatusCode::UNAUTHORIZED);
     };
     let _ = state.store.clear_login_failures(&user_key).await;
-    let (cookie, _) = match state.store.create_session(user, &visitor.ip, state.config.session_idle).await {
+    let (cookie, _) = match state
+        .store
+        .create_session(user, &visitor.ip, state.config.session_idle)
+        .await
+    {
         Ok(s) => s,
         Err(e) => return internal(e),
     };
-    if let Err(e) = state.store.record_sign_in(Some(user), &login, &visitor.ip, "sign_in").await {
+    if let Err(e) = state
+        .store
+        .record_sign_in(Some(user), &login, &visitor.ip, "sign_in")
+        .await
+    {
         return internal(e);
     }
     let mut res = Redirect::to(&safe_next(Some(&form.next))).into_response();
@@ -200,7 +242,10 @@ pub async fn login(State(state): State<AppState>, visitor: Visitor, Form(form): 
 #[derive(Deserialize)]
 pub struct Empty {}
 
-pub async fn logout(State(state): State<AppState>, CsrfForm(ctx, _): CsrfForm<Empty>) -> Result<Response, PageError> {
+pub async fn logout(
+    State(state): State<AppState>,
+    CsrfForm(ctx, _): CsrfForm<Empty>,
+) -> Result<Response, PageError> {
     state
         .store
         .delete_session(&ctx.session.token_hash)

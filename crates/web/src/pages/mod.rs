@@ -15,8 +15,8 @@ use axum::Router;
 use axum::extract::State;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use drifta_core::{Role, TenantId};
 use drifta_core::tenant::LocationKind;
+use drifta_core::{Role, TenantId};
 use serde::Deserialize;
 
 pub fn routes() -> Router<AppState> {
@@ -32,12 +32,18 @@ pub fn routes() -> Router<AppState> {
         .route("/account/password", post(account::change_password))
         .route("/account/tokens", post(account::create_token))
         .route("/account/tokens/{id}/revoke", post(account::revoke_token))
-        .route("/admin/users", get(admin_users::list).post(admin_users::create))
+        .route(
+            "/admin/users",
+            get(admin_users::list).post(admin_users::create),
+        )
         .route("/admin/users/new", get(admin_users::new_form))
         .route("/admin/users/{id}", get(admin_users::edit))
         .route("/admin/users/{id}/grants", post(admin_users::save_grants))
         .route("/admin/users/{id}/status", post(admin_users::set_status))
-        .route("/admin/users/{id}/password", post(admin_users::set_password))
+        .route(
+            "/admin/users/{id}/password",
+            post(admin_users::set_password),
+        )
         .route("/audit", get(audit::audit))
 }
 
@@ -51,7 +57,11 @@ async fn healthz(State(state): State<AppState>) -> Response {
         Ok(_) => "ok".into_response(),
         Err(e) => {
             tracing::error!(error = %e, "health check failed");
-            (axum::http::StatusCode::SERVICE_UNAVAILABLE, "database unavailable").into_response()
+            (
+                axum::http::StatusCode::SERVICE_UNAVAILABLE,
+                "database unavailable",
+            )
+                .into_response()
         }
     }
 }
@@ -91,7 +101,10 @@ pub(crate) fn role_name(tr: &Tr, role: Role) -> String {
 }
 
 pub(crate) fn location_kind_name(tr: &Tr, kind: LocationKind) -> String {
-    tr.t(&format!("location-kind-{}", kind.as_str().replace('_', "-")))
+    tr.t(&format!(
+        "location-kind-{}",
+        kind.as_str().replace('_', "-")
+    ))
 }
 
 pub(crate) fn country_name(tr: &Tr, country: drifta_core::Country) -> String {
@@ -108,10 +121,16 @@ mod tests {
         for lang in Language::ALL {
             let tr = Tr::new(lang);
             for role in Role::ALL {
-                assert!(!role_name(&tr, role).starts_with("role-"), "{lang:?} {role}");
+                assert!(
+                    !role_name(&tr, role).starts_with("role-"),
+                    "{lang:?} {role}"
+                );
             }
             for kind in LocationKind::ALL {
-                assert!(!location_kind_name(&tr, kind).starts_with("location-kind-"), "{lang:?} {kind:?}");
+                assert!(
+                    !location_kind_name(&tr, kind).starts_with("location-kind-"),
+                    "{lang:?} {kind:?}"
+                );
             }
             for c in drifta_core::Country::ALL {
                 assert!(!country_name(&tr, c).starts_with("country-"));

@@ -8,20 +8,43 @@ async fn tokens_authenticate_and_answer_within_scope() {
     for server in servers().await {
         let token = api_token(&server, "tekniker.dk").await;
         let c = client();
-        let res = c.get(server.url("/api/v1/tenants")).bearer_auth(&token).send().await.unwrap();
+        let res = c
+            .get(server.url("/api/v1/tenants"))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap();
         assert_eq!(res.status(), 200);
         let body: Value = res.json().await.unwrap();
-        let names: Vec<&str> = body["items"].as_array().unwrap().iter().map(|t| t["name"].as_str().unwrap()).collect();
+        let names: Vec<&str> = body["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| t["name"].as_str().unwrap())
+            .collect();
         assert_eq!(names.len(), 2, "{}: {names:?}", server.label);
         assert!(names.contains(&"Egeholm Kommune") && names.contains(&"Vindå Kommune"));
 
-        let me: Value = c.get(server.url("/api/v1/me")).bearer_auth(&token).send().await.unwrap().json().await.unwrap();
+        let me: Value = c
+            .get(server.url("/api/v1/me"))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
         assert_eq!(me["username"], "tekniker.dk");
 
         let res = c.get(server.url("/api/v1/tenants")).send().await.unwrap();
         assert_eq!(res.status(), 401);
         assert_eq!(res.headers()["content-type"], "application/problem+json");
-        let res = c.get(server.url("/api/v1/tenants")).bearer_auth("drifta_not_a_token").send().await.unwrap();
+        let res = c
+            .get(server.url("/api/v1/tenants"))
+            .bearer_auth("drifta_not_a_token")
+            .send()
+            .await
+            .unwrap();
         assert_eq!(res.status(), 401);
     }
 }
@@ -36,8 +59,19 @@ async fn problems_for_bad_input_never_a_500() {
     assert_eq!(res.status(), 400);
     let problem: Value = res.json().await.unwrap();
     assert_eq!(problem["status"], 400);
-    assert!(problem["detail"].as_str().unwrap().contains("not a valid id"));
-    assert_eq!(get("/api/v1/tenants/01900000-0000-7000-8000-000000000000").await.unwrap().status(), 404);
+    assert!(
+        problem["detail"]
+            .as_str()
+            .unwrap()
+            .contains("not a valid id")
+    );
+    assert_eq!(
+        get("/api/v1/tenants/01900000-0000-7000-8000-000000000000")
+            .await
+            .unwrap()
+            .status(),
+        404
+    );
     assert_eq!(get("/api/v1/audit?before=abc").await.unwrap().status(), 422);
     assert_eq!(get("/api/v1/nothing-here").await.unwrap().status(), 404);
 
@@ -50,8 +84,15 @@ async fn problems_for_bad_input_never_a_500() {
     };
     let res = post("{not json").await.unwrap();
     assert_eq!(res.status(), 400);
-    assert_eq!(res.json::<Value>().await.unwrap()["title"], "Malformed JSON");
-    let res = post(r#"{"tenant_id":"x","username":"a","email":"a@b.no","display_name":"A","colour":"red"}"#).await.unwrap();
+    assert_eq!(
+        res.json::<Value>().await.unwrap()["title"],
+        "Malformed JSON"
+    );
+    let res = post(
+        r#"{"tenant_id":"x","username":"a","email":"a@b.no","display_name":"A","colour":"red"}"#,
+    )
+    .await
+    .unwrap();
     assert_eq!(res.status(), 400, "unknown fields are refused");
 }
 
@@ -60,14 +101,34 @@ async fn create_user_through_the_api() {
     for server in servers().await {
         let token = api_token(&server, "admin").await;
         let c = client();
-        let tenants: Value = c.get(server.url("/api/v1/tenants")).bearer_auth(&token).send().await.unwrap().json().await.unwrap();
-        let lysberg = tenants["items"].as_array().unwrap().iter().find(|t| t["slug"] == "lysberg").unwrap()["id"].clone();
+        let tenants: Value = c
+            .get(server.url("/api/v1/tenants"))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let lysberg = tenants["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|t| t["slug"] == "lysberg")
+            .unwrap()["id"]
+            .clone();
         let body = json!({
             "tenant_id": lysberg, "username": "ola.api", "email": "ola@lysberg.example",
             "display_name": "Ola Api", "password": "lang nok passord",
             "grants": [{"tenant_id": lysberg, "role": "coordinator"}]
         });
-        let res = c.post(server.url("/api/v1/users")).bearer_auth(&token).json(&body).send().await.unwrap();
+        let res = c
+            .post(server.url("/api/v1/users"))
+            .bearer_auth(&token)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
         assert_eq!(res.status(), 201, "{}", server.label);
         let user: Value = res.json().await.unwrap();
         let fetched: Value = c
@@ -83,7 +144,13 @@ async fn create_user_through_the_api() {
 
         let mut same_name = body.clone();
         same_name["email"] = json!("other@lysberg.example");
-        let res = c.post(server.url("/api/v1/users")).bearer_auth(&token).json(&same_name).send().await.unwrap();
+        let res = c
+            .post(server.url("/api/v1/users"))
+            .bearer_auth(&token)
+            .json(&same_name)
+            .send()
+            .await
+            .unwrap();
         assert_eq!(res.status(), 409);
         let problem: Value = res.json().await.unwrap();
         assert_eq!(problem["errors"][0]["field"], "username");
@@ -92,14 +159,34 @@ async fn create_user_through_the_api() {
         weak["username"] = json!("ola.two");
         weak["email"] = json!("two@lysberg.example");
         weak["password"] = json!("short");
-        let res = c.post(server.url("/api/v1/users")).bearer_auth(&token).json(&weak).send().await.unwrap();
+        let res = c
+            .post(server.url("/api/v1/users"))
+            .bearer_auth(&token)
+            .json(&weak)
+            .send()
+            .await
+            .unwrap();
         assert_eq!(res.status(), 422);
 
         // A technician may not create users.
         let tech = api_token(&server, "tekniker").await;
-        let res = c.post(server.url("/api/v1/users")).bearer_auth(&tech).json(&body).send().await.unwrap();
+        let res = c
+            .post(server.url("/api/v1/users"))
+            .bearer_auth(&tech)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
         assert_eq!(res.status(), 403);
-        assert_eq!(c.get(server.url("/api/v1/users")).bearer_auth(&tech).send().await.unwrap().status(), 403);
+        assert_eq!(
+            c.get(server.url("/api/v1/users"))
+                .bearer_auth(&tech)
+                .send()
+                .await
+                .unwrap()
+                .status(),
+            403
+        );
     }
 }
 
@@ -108,19 +195,50 @@ async fn every_documented_path_is_served() {
     let server = start_on(sqlite().await, WebConfig::default()).await;
     let token = api_token(&server, "admin").await;
     let c = client();
-    let doc: Value = c.get(server.url("/api/v1/openapi.json")).send().await.unwrap().json().await.unwrap();
+    let doc: Value = c
+        .get(server.url("/api/v1/openapi.json"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(doc["openapi"], "3.1.0");
-    let tenants: Value = c.get(server.url("/api/v1/tenants")).bearer_auth(&token).send().await.unwrap().json().await.unwrap();
+    let tenants: Value = c
+        .get(server.url("/api/v1/tenants"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     let some_tenant = tenants["items"][1]["id"].as_str().unwrap().to_string();
-    let me: Value = c.get(server.url("/api/v1/me")).bearer_auth(&token).send().await.unwrap().json().await.unwrap();
+    let me: Value = c
+        .get(server.url("/api/v1/me"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     let paths = doc["paths"].as_object().unwrap();
     assert!(paths.len() >= 8);
     for (path, ops) in paths {
         let concrete = path
             .replace("/tenants/{id}", &format!("/tenants/{some_tenant}"))
-            .replace("/users/{id}", &format!("/users/{}", me["id"].as_str().unwrap()));
+            .replace(
+                "/users/{id}",
+                &format!("/users/{}", me["id"].as_str().unwrap()),
+            );
         if ops.get("get").is_some() {
-            let res = c.get(server.url(&format!("/api/v1{concrete}"))).bearer_auth(&token).send().await.unwrap();
+            let res = c
+                .get(server.url(&format!("/api/v1{concrete}")))
+                .bearer_auth(&token)
+                .send()
+                .await
+                .unwrap();
             assert_eq!(res.status(), 200, "GET {path}");
         }
     }

@@ -36,7 +36,10 @@ async fn browser() -> Browser {
         .spawn()
         .expect("start chromedriver (apt-get install chromium-driver)");
     for _ in 0..100 {
-        if tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_ok() {
+        if tokio::net::TcpStream::connect(("127.0.0.1", port))
+            .await
+            .is_ok()
+        {
             break;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
@@ -70,9 +73,24 @@ async fn browser() -> Browser {
 
 async fn sign_in(b: &Client, server: &TestServer, username: &str) {
     b.goto(&server.url("/login")).await.unwrap();
-    b.find(Locator::Id("login")).await.unwrap().send_keys(username).await.unwrap();
-    b.find(Locator::Id("password")).await.unwrap().send_keys(PASSWORD).await.unwrap();
-    b.find(Locator::Id("sign-in")).await.unwrap().click().await.unwrap();
+    b.find(Locator::Id("login"))
+        .await
+        .unwrap()
+        .send_keys(username)
+        .await
+        .unwrap();
+    b.find(Locator::Id("password"))
+        .await
+        .unwrap()
+        .send_keys(PASSWORD)
+        .await
+        .unwrap();
+    b.find(Locator::Id("sign-in"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
     b.wait().for_element(Locator::Id("sign-out")).await.unwrap();
 }
 
@@ -104,10 +122,29 @@ async fn sign_in_switch_municipality_and_language() {
 
     // A wrong password first: the message is shown and the name kept.
     b.goto(&server.url("/login")).await.unwrap();
-    b.find(Locator::Id("login")).await.unwrap().send_keys("tekniker").await.unwrap();
-    b.find(Locator::Id("password")).await.unwrap().send_keys("feil passord").await.unwrap();
-    b.find(Locator::Id("sign-in")).await.unwrap().click().await.unwrap();
-    assert!(text_of(b, "#login-error").await.contains("Feil brukernavn eller passord"));
+    b.find(Locator::Id("login"))
+        .await
+        .unwrap()
+        .send_keys("tekniker")
+        .await
+        .unwrap();
+    b.find(Locator::Id("password"))
+        .await
+        .unwrap()
+        .send_keys("feil passord")
+        .await
+        .unwrap();
+    b.find(Locator::Id("sign-in"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    assert!(
+        text_of(b, "#login-error")
+            .await
+            .contains("Feil brukernavn eller passord")
+    );
 
     sign_in(b, &server, "tekniker").await;
     assert_eq!(text_of(b, "main h1").await, "Alle mine kommuner");
@@ -118,19 +155,34 @@ async fn sign_in_switch_municipality_and_language() {
     // The switcher submits on change (JavaScript) and narrows the dashboard.
     let select = b.find(Locator::Id("tenant-switch")).await.unwrap();
     let option = select
-        .find(Locator::XPath(".//option[normalize-space(.)='Egeholm Kommune']"))
+        .find(Locator::XPath(
+            ".//option[normalize-space(.)='Egeholm Kommune']",
+        ))
         .await
         .unwrap();
     let value = option.attr("value").await.unwrap().unwrap();
     select.select_by_value(&value).await.unwrap();
     b.wait()
-        .for_element(Locator::XPath("//main/h1[normalize-space(.)='Egeholm Kommune']"))
+        .for_element(Locator::XPath(
+            "//main/h1[normalize-space(.)='Egeholm Kommune']",
+        ))
         .await
         .unwrap();
-    assert_eq!(b.find_all(Locator::Css(".tenant-card")).await.unwrap().len(), 1);
+    assert_eq!(
+        b.find_all(Locator::Css(".tenant-card"))
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
 
     // Language: Norwegian (from the demo profile) to English, kept for the next page.
-    b.find(Locator::Id("lang-switch")).await.unwrap().select_by_value("en").await.unwrap();
+    b.find(Locator::Id("lang-switch"))
+        .await
+        .unwrap()
+        .select_by_value("en")
+        .await
+        .unwrap();
     b.wait()
         .for_element(Locator::XPath("//nav/a[normalize-space(.)='Dashboard']"))
         .await
@@ -139,9 +191,16 @@ async fn sign_in_switch_municipality_and_language() {
     assert_eq!(text_of(b, "main h1").await, "My account");
 
     // Keyboard: "g" then "d" goes to the dashboard.
-    b.find(Locator::Css("body")).await.unwrap().send_keys("gd").await.unwrap();
+    b.find(Locator::Css("body"))
+        .await
+        .unwrap()
+        .send_keys("gd")
+        .await
+        .unwrap();
     b.wait()
-        .for_element(Locator::XPath("//main/h1[normalize-space(.)='Egeholm Kommune']"))
+        .for_element(Locator::XPath(
+            "//main/h1[normalize-space(.)='Egeholm Kommune']",
+        ))
         .await
         .unwrap();
     b.clone().close().await.unwrap();
@@ -156,9 +215,23 @@ async fn admin_creates_a_user_and_sees_the_audit_entry() {
     let br = browser().await;
     let b = &br.client;
     sign_in(b, &server, "admin").await;
-    b.find(Locator::Id("nav-users")).await.unwrap().click().await.unwrap();
-    b.wait().for_element(Locator::Id("new-user")).await.unwrap().click().await.unwrap();
-    b.wait().for_element(Locator::Id("new-user-form")).await.unwrap();
+    b.find(Locator::Id("nav-users"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    b.wait()
+        .for_element(Locator::Id("new-user"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    b.wait()
+        .for_element(Locator::Id("new-user-form"))
+        .await
+        .unwrap();
     for (id, value) in [
         ("display_name", "Siri Strand"),
         ("username", "siri.strand"),
@@ -166,11 +239,18 @@ async fn admin_creates_a_user_and_sees_the_audit_entry() {
         ("phone", "+47 912 34 567"),
         ("password", "kort"),
     ] {
-        b.find(Locator::Id(id)).await.unwrap().send_keys(value).await.unwrap();
+        b.find(Locator::Id(id))
+            .await
+            .unwrap()
+            .send_keys(value)
+            .await
+            .unwrap();
     }
     let home = b.find(Locator::Id("home")).await.unwrap();
     let fjordvik = home
-        .find(Locator::XPath(".//option[normalize-space(.)='Fjordvik kommune']"))
+        .find(Locator::XPath(
+            ".//option[normalize-space(.)='Fjordvik kommune']",
+        ))
         .await
         .unwrap()
         .attr("value")
@@ -178,22 +258,57 @@ async fn admin_creates_a_user_and_sees_the_audit_entry() {
         .unwrap()
         .unwrap();
     home.select_by_value(&fjordvik).await.unwrap();
-    b.find(Locator::Id("role")).await.unwrap().select_by_value("coordinator").await.unwrap();
-    b.find(Locator::Id("create-user")).await.unwrap().click().await.unwrap();
+    b.find(Locator::Id("role"))
+        .await
+        .unwrap()
+        .select_by_value("coordinator")
+        .await
+        .unwrap();
+    b.find(Locator::Id("create-user"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
 
     // Too short a password: the form comes back with the message beside the field.
-    assert!(text_of(b, "#password-error").await.contains("minst 10 tegn"));
+    assert!(
+        text_of(b, "#password-error")
+            .await
+            .contains("minst 10 tegn")
+    );
     assert_eq!(
-        b.find(Locator::Id("username")).await.unwrap().prop("value").await.unwrap().as_deref(),
+        b.find(Locator::Id("username"))
+            .await
+            .unwrap()
+            .prop("value")
+            .await
+            .unwrap()
+            .as_deref(),
         Some("siri.strand")
     );
-    b.find(Locator::Id("password")).await.unwrap().send_keys("strand og sjø").await.unwrap();
-    b.find(Locator::Id("create-user")).await.unwrap().click().await.unwrap();
+    b.find(Locator::Id("password"))
+        .await
+        .unwrap()
+        .send_keys("strand og sjø")
+        .await
+        .unwrap();
+    b.find(Locator::Id("create-user"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
     assert_eq!(text_of(b, "#user-name").await, "Siri Strand");
     assert!(text_of(b, "#notice").await.contains("opprettet"));
     screenshot(b, "user-created").await;
 
-    b.find(Locator::Id("nav-audit")).await.unwrap().click().await.unwrap();
+    b.find(Locator::Id("nav-audit"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
     let table = text_of(b, "#audit").await;
     assert!(table.contains("siri.strand"), "{table}");
     assert!(table.contains("Ingrid Vassbotn"));

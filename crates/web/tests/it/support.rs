@@ -76,15 +76,39 @@ pub fn csrf_of(html: &str) -> String {
 /// Signs in through the form; returns the client and the CSRF token of the session.
 pub async fn sign_in(server: &TestServer, username: &str) -> (reqwest::Client, String) {
     let client = client();
-    let page = client.get(server.url("/login")).send().await.unwrap().text().await.unwrap();
+    let page = client
+        .get(server.url("/login"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     let res = client
         .post(server.url("/login"))
-        .form(&[("csrf", csrf_of(&page).as_str()), ("login", username), ("password", PASSWORD), ("next", "/")])
+        .form(&[
+            ("csrf", csrf_of(&page).as_str()),
+            ("login", username),
+            ("password", PASSWORD),
+            ("next", "/"),
+        ])
         .send()
         .await
         .unwrap();
-    assert_eq!(res.status(), 303, "{}: sign-in of {username} failed", server.label);
-    let home = client.get(server.url("/")).send().await.unwrap().text().await.unwrap();
+    assert_eq!(
+        res.status(),
+        303,
+        "{}: sign-in of {username} failed",
+        server.label
+    );
+    let home = client
+        .get(server.url("/"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     let token = csrf_of(&home);
     assert!(!token.is_empty());
     (client, token)
