@@ -4,7 +4,7 @@ use crate::audit::Change;
 use crate::db::Store;
 use crate::error::StoreError;
 use crate::sql::Sql;
-use crate::users::User;
+use crate::users::{User, user_from_row};
 use drifta_core::{Actor, TenantId, secret};
 use jiff::SignedDuration;
 
@@ -72,31 +72,49 @@ impl Store {
         idle: SignedDuration,
     ) -> Result<Option<(Session, User)>, StoreError> {
         let now = self.now_ms();
-        type Row = (String, String, String, Option<String>, i64, i64, i64);
+        // One round trip for the session and its user: this runs on every page request.
+        type Row = (
+            String,
+            String,
+            Option<String>,
+            i64,
+            i64,
+            i64,
+            String,
+            String,
+            String,
+            String,
+            String,
+            String,
+            Option<String>,
+            bool,
+        );
         let row: Option<Row> = self
             .fetch_optional(
-                Sql::new("SELECT token_hash, user_id, csrf_token, active_tenant, expires_at, last_seen_at, created_at FROM sessions WHERE token_hash = $1")
-                    .arg(secret::digest(cookie)),
+                Sql::new(
+                    "SELECT s.token_hash, s.csrf_token, s.active_tenant, s.expires_at, s.last_seen_at, s.created_at, \
+                     u.id, u.tenant_id, u.username, u.email, u.display_name, u.phone, u.language, u.disabled \
+                     FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = $1",
+                )
+                .arg(secret::digest(cookie)),
             )
             .await?;
         let Some(r) = row else { return Ok(None) };
+        let user = user_from_row((r.6, r.7, r.8, r.9, r.10, r.11, r.12, r.13));
         let mut session = Session {
             token_hash: r.0,
-            user_id: r.1,
-            csrf_token: r.2,
-            active_tenant: r.3.map(TenantId::from_db),
-            expires_at: r.4,
-            last_seen_at: r.5,
-            created_at: r.6,
+            user_id: user.id.to_string(),
+            csrf_token: r.1,
+            active_tenant: r.2.map(TenantId::from_db),
+            expires_at: r.3,
+            last_seen_at: r.4,
+            created_at: r.5,
         };
         if session.expires_at <= now
             || session.created_at + ABSOLUTE_LIFETIME.as_millis() as i64 <= now
         {
             return Ok(None);
         }
-        let Some(user) = self.user_by_id_unscoped(&session.user_id).await? else {
-            return Ok(None);
-        };
         if user.disabled {
             return Ok(None);
         }

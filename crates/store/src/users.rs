@@ -33,7 +33,7 @@ pub struct NewUser {
     pub password_hash: Option<String>,
 }
 
-type UserRow = (
+pub(crate) type UserRow = (
     String,
     String,
     String,
@@ -46,7 +46,7 @@ type UserRow = (
 const USER_COLUMNS: &str =
     "id, tenant_id, username, email, display_name, phone, language, disabled";
 
-fn user_from_row(r: UserRow) -> User {
+pub(crate) fn user_from_row(r: UserRow) -> User {
     User {
         id: UserId::from_db(r.0),
         tenant_id: TenantId::from_db(r.1),
