@@ -12,7 +12,9 @@ pub mod password;
 pub mod role;
 pub mod scope;
 pub mod secret;
+pub mod sla;
 pub mod tenant;
+pub mod ticket;
 pub mod validate;
 
 pub use ids::{LocationId, TenantId, TokenId, UserId};

@@ -312,6 +312,128 @@ impl Store {
                 .collect::<Result<Vec<_>, StoreError>>()?;
             self.set_grants(&scope, &user.id, &grants).await?;
         }
+        self.seed_demo_tickets(&scope).await
+    }
+
+    /// Where demo callers sit, and a few tickets in different states in every municipality.
+    async fn seed_demo_tickets(&self, scope: &drifta_core::Scope) -> Result<(), StoreError> {
+        use crate::tickets::NewTicket;
+        use drifta_core::ticket::{Level, TicketKind, TicketStatus};
+        let locations = self.list_locations(scope, None).await?;
+        let place = |name: &str| {
+            locations
+                .iter()
+                .find(|l| l.name == name)
+                .map(|l| l.id.clone())
+        };
+        for (username, location) in [
+            ("laerer.fjordvik", "Fjordvik skole"),
+            ("koordinator.fjordvik", "Fjordvik rådhus"),
+            ("sygeplejerske.vindaa", "Plejehjemmet Åbo"),
+            ("koordinator.egeholm", "Egeholm Rådhus"),
+            ("koordinator.lysberg", "Lysberg rådhus"),
+            ("driftssjef.skjaervag", "Øyriket driftssenter"),
+        ] {
+            let user = self.find_user_by_username(scope, username).await?;
+            self.set_user_location(scope, &user.id, place(location).as_ref())
+                .await?;
+        }
+        let tickets: &[(&str, &str, &str, Level, Level, TicketStatus)] = &[
+            (
+                "laerer.fjordvik",
+                "Prosjektoren i klasserom 3 viser ikke bilde",
+                "Fjordvik skole",
+                Level::Medium,
+                Level::High,
+                TicketStatus::Open,
+            ),
+            (
+                "laerer.fjordvik",
+                "Ny app til iPadene i 5. klasse",
+                "Fjordvik skole",
+                Level::Low,
+                Level::Medium,
+                TicketStatus::New,
+            ),
+            (
+                "koordinator.fjordvik",
+                "Skriveren i ekspedisjonen skriver ut blanke ark",
+                "Fjordvik rådhus",
+                Level::Low,
+                Level::Low,
+                TicketStatus::WaitingRequester,
+            ),
+            (
+                "koordinator.lysberg",
+                "Kan ikke logge inn i sak/arkiv etter migreringen",
+                "Lysberg rådhus",
+                Level::High,
+                Level::High,
+                TicketStatus::Open,
+            ),
+            (
+                "sygeplejerske.vindaa",
+                "Trygghedsalarm i lejlighed 12 melder lavt batteri",
+                "Plejehjemmet Åbo",
+                Level::High,
+                Level::Medium,
+                TicketStatus::New,
+            ),
+            (
+                "koordinator.egeholm",
+                "Ny medarbejder skal have adgang til NemID/MitID-administration",
+                "Egeholm Rådhus",
+                Level::Low,
+                Level::Medium,
+                TicketStatus::WaitingSupplier,
+            ),
+            (
+                "driftssjef.skjaervag",
+                "Backup av filserveren rapporterte feil i natt",
+                "Øyriket driftssenter",
+                Level::High,
+                Level::High,
+                TicketStatus::Resolved,
+            ),
+        ];
+        for (username, title, location, impact, urgency, status) in tickets {
+            let requester = self.find_user_by_username(scope, username).await?;
+            let ticket = self
+                .create_ticket(
+                    scope,
+                    NewTicket {
+                        tenant_id: requester.tenant_id.clone(),
+                        kind: if title.starts_with("Ny") {
+                            TicketKind::ServiceRequest
+                        } else {
+                            TicketKind::Incident
+                        },
+                        title: (*title).into(),
+                        description: String::new(),
+                        requester_id: Some(requester.id.clone()),
+                        location_id: place(location),
+                        category: String::new(),
+                        impact: *impact,
+                        urgency: *urgency,
+                        channel: "phone".into(),
+                    },
+                )
+                .await?;
+            let path: &[TicketStatus] = match status {
+                TicketStatus::New => &[],
+                TicketStatus::Open => &[TicketStatus::Open],
+                TicketStatus::WaitingRequester => {
+                    &[TicketStatus::Open, TicketStatus::WaitingRequester]
+                }
+                TicketStatus::WaitingSupplier => {
+                    &[TicketStatus::Open, TicketStatus::WaitingSupplier]
+                }
+                _ => &[TicketStatus::Open, TicketStatus::Resolved],
+            };
+            for next in path {
+                self.set_status(scope, &ticket.id, *next).await?;
+            }
+        }
         Ok(())
     }
 }

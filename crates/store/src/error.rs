@@ -31,6 +31,8 @@ pub enum StoreError {
     Invalid(#[from] FieldError),
     #[error("{field} is already in use")]
     Taken { field: &'static str },
+    #[error("stored data is inconsistent: {0}")]
+    Inconsistent(String),
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
 }

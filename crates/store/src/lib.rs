@@ -15,6 +15,7 @@ mod sql;
 mod tenants;
 #[cfg(feature = "testing")]
 pub mod testing;
+mod tickets;
 mod tokens;
 mod users;
 
@@ -24,6 +25,10 @@ pub use error::StoreError;
 pub use migrate::{MIGRATIONS, Migration, SchemaStatus};
 pub use sessions::Session;
 pub use tenants::{Location, NewLocation, NewTenant};
+pub use tickets::{
+    Caller, NewTicket, QueueFilter, QueueView, StatusFilter, Ticket, TicketEvent,
+    default_sla_minutes,
+};
 pub use tokens::ApiToken;
 pub use users::{NewUser, User};
 

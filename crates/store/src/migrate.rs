@@ -28,13 +28,22 @@ impl Migration {
     }
 }
 
-pub static MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    name: "foundation",
-    common: include_str!("../migrations/0001_foundation.sql"),
-    sqlite: include_str!("../migrations/0001_foundation.sqlite.sql"),
-    postgres: include_str!("../migrations/0001_foundation.postgres.sql"),
-}];
+pub static MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        name: "foundation",
+        common: include_str!("../migrations/0001_foundation.sql"),
+        sqlite: include_str!("../migrations/0001_foundation.sqlite.sql"),
+        postgres: include_str!("../migrations/0001_foundation.postgres.sql"),
+    },
+    Migration {
+        version: 2,
+        name: "service_desk",
+        common: include_str!("../migrations/0002_service_desk.sql"),
+        sqlite: include_str!("../migrations/0002_service_desk.sqlite.sql"),
+        postgres: include_str!("../migrations/0002_service_desk.postgres.sql"),
+    },
+];
 
 /// Where a database stands against this binary's migrations.
 #[derive(Debug, Clone, PartialEq, Eq)]

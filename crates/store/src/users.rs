@@ -59,6 +59,12 @@ pub(crate) fn user_from_row(r: UserRow) -> User {
     }
 }
 
+/// What caller search matches against; see migration 0002.
+pub(crate) fn search_text(display_name: &str, username: &str, email: &str, phone: &str) -> String {
+    let digits: String = phone.chars().filter(char::is_ascii_digit).collect();
+    format!("{display_name} {username} {email} {digits}").to_lowercase()
+}
+
 fn snapshot(user: &User) -> serde_json::Value {
     serde_json::to_value(user).unwrap_or_default()
 }
@@ -80,7 +86,7 @@ impl Store {
         let mut tx = self.begin().await?;
         tx.execute_raw(
             Sql::new(format!(
-                "INSERT INTO users ({USER_COLUMNS}, password_hash, created_at, password_changed_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
+                "INSERT INTO users ({USER_COLUMNS}, password_hash, created_at, password_changed_at, search_text) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"
             ))
             .arg(user.id.as_str())
             .arg(user.tenant_id.as_str())
@@ -92,7 +98,8 @@ impl Store {
             .arg(false)
             .arg(new.password_hash.clone())
             .arg(now)
-            .arg(new.password_hash.as_ref().map(|_| now)),
+            .arg(new.password_hash.as_ref().map(|_| now))
+            .arg(search_text(&user.display_name, &user.username, &user.email, &user.phone)),
         )
         .await
         .map_err(|e| StoreError::taken_or(e, &["username", "email"]))?;

@@ -15,6 +15,10 @@ pub struct Shell {
     pub active: Option<String>,
     pub can_manage_users: bool,
     pub can_read_audit: bool,
+    /// Works tickets somewhere: shows the queue and the phone form.
+    pub can_operate: bool,
+    /// Files requests (or reads tickets): shows the ticket list.
+    pub can_see_tickets: bool,
     /// Where the language and switcher forms return to.
     pub path: String,
 }
@@ -39,6 +43,9 @@ impl Shell {
             active: ctx.session.active_tenant.as_ref().map(|t| t.to_string()),
             can_manage_users: ctx.scope.can_anywhere(Permission::ManageUsers),
             can_read_audit: ctx.scope.can_anywhere(Permission::ReadAudit),
+            can_operate: ctx.scope.can_anywhere(Permission::Operate),
+            can_see_tickets: ctx.scope.can_anywhere(Permission::Request)
+                || ctx.scope.can_anywhere(Permission::ReadAll),
             path: path.to_string(),
         })
     }

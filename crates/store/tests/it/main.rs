@@ -6,4 +6,5 @@ mod isolation;
 mod schema;
 mod sessions;
 mod support;
+mod tickets;
 mod users;

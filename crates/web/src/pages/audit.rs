@@ -15,7 +15,14 @@ use drifta_store::AuditFilter;
 use serde::Deserialize;
 use serde_json::Value;
 
-pub const OBJECT_TYPES: [&str; 5] = ["tenant", "location", "user", "api_token", "session"];
+pub const OBJECT_TYPES: [&str; 6] = [
+    "tenant",
+    "location",
+    "user",
+    "api_token",
+    "session",
+    "ticket",
+];
 
 pub struct AuditRow {
     time: String,

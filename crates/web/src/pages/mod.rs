@@ -5,6 +5,7 @@ mod admin_users;
 mod audit;
 mod dashboard;
 mod login;
+mod tickets;
 
 use crate::AppState;
 use crate::auth::{Visitor, safe_next};
@@ -45,6 +46,18 @@ pub fn routes() -> Router<AppState> {
             post(admin_users::set_password),
         )
         .route("/audit", get(audit::audit))
+        .route("/tickets", get(tickets::queue).post(tickets::create))
+        .route("/tickets/new", get(tickets::new_form))
+        .route("/tickets/callers", get(tickets::callers_json))
+        .route(
+            "/tickets/callers/{id}/recent",
+            get(tickets::caller_recent_json),
+        )
+        .route("/tickets/{number}", get(tickets::show))
+        .route("/tickets/{number}/comment", post(tickets::comment))
+        .route("/tickets/{number}/status", post(tickets::set_status))
+        .route("/tickets/{number}/assign", post(tickets::assign))
+        .route("/tickets/{number}/time", post(tickets::add_time))
 }
 
 pub async fn not_found(visitor: Visitor) -> Response {

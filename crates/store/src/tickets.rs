@@ -1,0 +1,1119 @@
+//! Tickets: creation with SLA due times, queues sorted by due time, history, replies,
+//! status changes with SLA pauses, assignment, time spent, and caller lookup.
+
+use crate::audit::Change;
+use crate::db::{Store, Tx};
+use crate::error::StoreError;
+use crate::sql::Sql;
+use crate::users::{User, UserRow, user_from_row};
+use drifta_core::calendar::BusinessCalendar;
+use drifta_core::clock::from_millis;
+use drifta_core::sla::{Pause, SlaClock};
+use drifta_core::ticket::{
+    Level, Priority, PriorityMatrix, TicketKind, TicketStatus, TransitionError,
+};
+use drifta_core::validate::{FieldError, display_name};
+use drifta_core::{Country, LocationId, Permission, Scope, TenantId, UserId};
+use jiff::SignedDuration;
+use serde::Serialize;
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Ticket {
+    pub id: String,
+    pub tenant_id: TenantId,
+    pub tenant_name: String,
+    pub number: i64,
+    pub kind: TicketKind,
+    pub title: String,
+    pub description: String,
+    pub requester_id: Option<UserId>,
+    pub requester_name: Option<String>,
+    pub location_id: Option<LocationId>,
+    pub location_name: Option<String>,
+    pub category: String,
+    pub impact: Level,
+    pub urgency: Level,
+    pub priority: Priority,
+    pub status: TicketStatus,
+    pub assignee_id: Option<UserId>,
+    pub assignee_name: Option<String>,
+    pub channel: String,
+    pub created_at: i64,
+    pub updated_at: i64,
+    pub first_response_at: Option<i64>,
+    pub resolved_at: Option<i64>,
+    pub response_due_at: Option<i64>,
+    pub resolution_due_at: Option<i64>,
+    /// The municipality's zone, for showing times as its staff read them.
+    pub time_zone: String,
+}
+
+#[derive(Clone, Debug)]
+pub struct NewTicket {
+    pub tenant_id: TenantId,
+    pub kind: TicketKind,
+    pub title: String,
+    pub description: String,
+    pub requester_id: Option<UserId>,
+    pub location_id: Option<LocationId>,
+    pub category: String,
+    pub impact: Level,
+    pub urgency: Level,
+    /// phone, email, portal, web, api, monitor
+    pub channel: String,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct TicketEvent {
+    pub id: String,
+    pub at: i64,
+    pub actor_name: String,
+    pub kind: String,
+    pub public: bool,
+    pub body: String,
+    pub data: Option<String>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum QueueView {
+    /// Every ticket in scope.
+    #[default]
+    All,
+    /// Assigned to the actor.
+    Mine,
+    /// Assigned to nobody.
+    Unassigned,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum StatusFilter {
+    /// Not resolved or closed: the work still to do.
+    #[default]
+    Active,
+    Done,
+    Any,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct QueueFilter {
+    pub view: QueueView,
+    pub status: StatusFilter,
+    pub tenant: Option<TenantId>,
+    pub requester: Option<UserId>,
+    pub limit: i64,
+}
+
+/// A person who might be calling: for the phone form's lookup.
+#[derive(Clone, Debug, Serialize)]
+pub struct Caller {
+    pub id: UserId,
+    pub name: String,
+    pub phone: String,
+    pub email: String,
+    pub tenant_id: TenantId,
+    pub tenant_name: String,
+    pub location_id: Option<LocationId>,
+    pub location_name: Option<String>,
+}
+
+/// Business-time targets used when a municipality has set none: first response / resolution.
+pub fn default_sla_minutes(priority: Priority) -> (i64, i64) {
+    match priority {
+        Priority::P1 => (30, 4 * 60),
+        Priority::P2 => (60, 8 * 60),
+        Priority::P3 => (4 * 60, 3 * 8 * 60),
+        Priority::P4 => (8 * 60, 5 * 8 * 60),
+    }
+}
+
+const TICKET_SELECT: &str = "SELECT t.id, t.tenant_id, tn.name, t.number, t.kind, t.title, t.description, \
+     t.requester_id, r.display_name, t.location_id, l.name, t.category, t.impact, t.urgency, t.priority, t.status, \
+     t.assignee_id, a.display_name, t.channel, t.created_at, t.updated_at, t.first_response_at, t.resolved_at, \
+     t.response_due_at, t.resolution_due_at, tn.time_zone \
+     FROM tickets t JOIN tenants tn ON tn.id = t.tenant_id \
+     LEFT JOIN users r ON r.id = t.requester_id \
+     LEFT JOIN users a ON a.id = t.assignee_id \
+     LEFT JOIN locations l ON l.id = t.location_id \
+     WHERE ";
+
+type TicketHead = (
+    String,
+    String,
+    String,
+    i64,
+    String,
+    String,
+    String,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    String,
+    String,
+    String,
+    String,
+    String,
+);
+type TicketTail = (
+    Option<String>,
+    Option<String>,
+    String,
+    i64,
+    i64,
+    Option<i64>,
+    Option<i64>,
+    Option<i64>,
+    Option<i64>,
+    String,
+);
+
+/// Tuples decode at most 16 columns, so a ticket row is read as two halves.
+struct TicketRow(TicketHead, TicketTail);
+
+impl<'r, R: sqlx::Row> sqlx::FromRow<'r, R> for TicketRow
+where
+    usize: sqlx::ColumnIndex<R>,
+    String: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    i64: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    Option<String>: sqlx::Decode<'r, R::Database>,
+    Option<i64>: sqlx::Decode<'r, R::Database>,
+{
+    fn from_row(row: &'r R) -> Result<Self, sqlx::Error> {
+        Ok(TicketRow(
+            (
+                row.try_get(0)?,
+                row.try_get(1)?,
+                row.try_get(2)?,
+                row.try_get(3)?,
+                row.try_get(4)?,
+                row.try_get(5)?,
+                row.try_get(6)?,
+                row.try_get(7)?,
+                row.try_get(8)?,
+                row.try_get(9)?,
+                row.try_get(10)?,
+                row.try_get(11)?,
+                row.try_get(12)?,
+                row.try_get(13)?,
+                row.try_get(14)?,
+                row.try_get(15)?,
+            ),
+            (
+                row.try_get(16)?,
+                row.try_get(17)?,
+                row.try_get(18)?,
+                row.try_get(19)?,
+                row.try_get(20)?,
+                row.try_get(21)?,
+                row.try_get(22)?,
+                row.try_get(23)?,
+                row.try_get(24)?,
+                row.try_get(25)?,
+            ),
+        ))
+    }
+}
+
+fn ticket_from_row(TicketRow(h, t): TicketRow) -> Ticket {
+    Ticket {
+        id: h.0,
+        tenant_id: TenantId::from_db(h.1),
+        tenant_name: h.2,
+        number: h.3,
+        kind: TicketKind::parse(&h.4).unwrap_or(TicketKind::Incident),
+        title: h.5,
+        description: h.6,
+        requester_id: h.7.map(UserId::from_db),
+        requester_name: h.8,
+        location_id: h.9.map(LocationId::from_db),
+        location_name: h.10,
+        category: h.11,
+        impact: Level::parse(&h.12).unwrap_or(Level::Medium),
+        urgency: Level::parse(&h.13).unwrap_or(Level::Medium),
+        priority: Priority::parse(&h.14).unwrap_or(Priority::P3),
+        status: TicketStatus::parse(&h.15).unwrap_or(TicketStatus::Open),
+        assignee_id: t.0.map(UserId::from_db),
+        assignee_name: t.1,
+        channel: t.2,
+        created_at: t.3,
+        updated_at: t.4,
+        first_response_at: t.5,
+        resolved_at: t.6,
+        response_due_at: t.7,
+        resolution_due_at: t.8,
+        time_zone: t.9,
+    }
+}
+
+/// Rows a scope may read: all tickets where the actor reads everything, and their own
+/// requests where they may only file requests.
+fn visible(sql: Sql, scope: &Scope) -> Sql {
+    sql.push("(")
+        .in_scope(scope, Permission::ReadAll, "t.tenant_id")
+        .push(" OR (")
+        .in_scope(scope, Permission::Request, "t.tenant_id")
+        .push(" AND t.requester_id = ")
+        .push_arg(scope.user_id().map(|u| u.to_string()).unwrap_or_default())
+        .push("))")
+}
+
+fn transition_error(e: TransitionError) -> StoreError {
+    let _ = e;
+    StoreError::Invalid(FieldError::new(
+        "status",
+        "status-transition",
+        "this status change is not allowed",
+    ))
+}
+
+/// One line of a ticket's history.
+struct EventRecord<'a> {
+    kind: &'a str,
+    public: bool,
+    body: &'a str,
+    data: Option<serde_json::Value>,
+}
+
+impl Tx {
+    async fn ticket_event(
+        &mut self,
+        tenant: &TenantId,
+        ticket: &str,
+        at: i64,
+        actor: &drifta_core::Actor,
+        event: EventRecord<'_>,
+    ) -> Result<(), StoreError> {
+        self.execute(
+            Sql::new("INSERT INTO ticket_events (tenant_id, id, ticket_id, at, actor_id, actor_name, kind, public, body, data) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)")
+                .arg(tenant.as_str())
+                .arg(UserId::generate().to_string())
+                .arg(ticket)
+                .arg(at)
+                .arg(actor.user_id.as_ref().map(|u| u.to_string()))
+                .arg(actor.name.as_str())
+                .arg(event.kind)
+                .arg(event.public)
+                .arg(event.body)
+                .arg(event.data.map(|d| d.to_string())),
+        )
+        .await?;
+        Ok(())
+    }
+}
+
+impl Store {
+    /// The business calendar of a municipality (its country's holidays, its time zone).
+    async fn calendar_of(&self, tenant: &TenantId) -> Result<BusinessCalendar, StoreError> {
+        let (country, zone): (String, String) = self
+            .fetch_optional(
+                Sql::new("SELECT country, time_zone FROM tenants WHERE id = $1")
+                    .arg(tenant.as_str()),
+            )
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        let country = Country::parse(&country).unwrap_or(Country::No);
+        BusinessCalendar::with_time_zone_name(country, &zone)
+            .or_else(|_| BusinessCalendar::for_country(country))
+            .map_err(|_| {
+                StoreError::Invalid(FieldError::new(
+                    "time_zone",
+                    "time-zone-unknown",
+                    "is not a known time zone",
+                ))
+            })
+    }
+
+    /// First-response and resolution budgets for a municipality and priority.
+    pub async fn sla_budgets(
+        &self,
+        tenant: &TenantId,
+        priority: Priority,
+    ) -> Result<(Option<SignedDuration>, Option<SignedDuration>), StoreError> {
+        let row: Option<(Option<i64>, Option<i64>)> = self
+            .fetch_optional(
+                Sql::new("SELECT first_response_minutes, resolution_minutes FROM sla_policies WHERE tenant_id = $1 AND priority = $2")
+                    .arg(tenant.as_str())
+                    .arg(priority.as_str()),
+            )
+            .await?;
+        let (response, resolution) = match row {
+            Some(r) => r,
+            None => {
+                let (a, b) = default_sla_minutes(priority);
+                (Some(a), Some(b))
+            }
+        };
+        Ok((
+            response.map(SignedDuration::from_mins),
+            resolution.map(SignedDuration::from_mins),
+        ))
+    }
+
+    /// The provider's priority matrix (the default one unless the provider set its own).
+    pub async fn priority_matrix(&self, tenant: &TenantId) -> Result<PriorityMatrix, StoreError> {
+        let row: Option<(String,)> = self
+            .fetch_optional(
+                Sql::new("SELECT s.priority_matrix FROM provider_settings s JOIN tenants t ON t.parent_id = s.tenant_id OR t.id = s.tenant_id WHERE t.id = $1")
+                    .arg(tenant.as_str()),
+            )
+            .await?;
+        Ok(row
+            .and_then(|(m,)| PriorityMatrix::parse(&m).ok())
+            .unwrap_or_default())
+    }
+
+    /// Due instants for a ticket from its start, pauses and budgets; `None` while paused.
+    async fn compute_dues(
+        &self,
+        tx: &mut Tx,
+        tenant: &TenantId,
+        ticket: &str,
+        created_at: i64,
+        priority: Priority,
+    ) -> Result<(Option<i64>, Option<i64>), StoreError> {
+        let calendar = self.calendar_of(tenant).await?;
+        let pauses: Vec<(i64, Option<i64>)> = tx
+            .fetch_all(
+                Sql::new("SELECT from_at, until_at FROM ticket_pauses WHERE tenant_id = $1 AND ticket_id = $2 ORDER BY from_at")
+                    .arg(tenant.as_str())
+                    .arg(ticket),
+            )
+            .await?;
+        let pauses: Vec<Pause> = pauses
+            .into_iter()
+            .map(|(f, u)| Pause {
+                from: from_millis(f),
+                until: u.map(from_millis),
+            })
+            .collect();
+        let (response, resolution) = self.sla_budgets(tenant, priority).await?;
+        // Pauses are written only by set_status, ordered and closed one at a time; a
+        // violation would be a bug, so it surfaces as an error rather than a wrong due time.
+        let clock = SlaClock::new(&calendar, from_millis(created_at), &pauses)
+            .map_err(|e| StoreError::Inconsistent(e.to_string()))?;
+        let now = self.now();
+        let due = |budget: Option<SignedDuration>| -> Option<i64> {
+            let budget = budget?;
+            clock
+                .due(budget, now)
+                .ok()
+                .flatten()
+                .map(|t| t.as_millisecond())
+        };
+        Ok((due(response), due(resolution)))
+    }
+
+    pub async fn create_ticket(&self, scope: &Scope, new: NewTicket) -> Result<Ticket, StoreError> {
+        let mine = scope.user_id().map(|u| u.to_string());
+        let own_request =
+            new.requester_id.as_ref().map(|u| u.to_string()) == mine && mine.is_some();
+        if !scope.can(&new.tenant_id, Permission::Operate) {
+            scope.require(&new.tenant_id, Permission::Request)?;
+            if !own_request {
+                return Err(StoreError::Invalid(FieldError::new(
+                    "requester",
+                    "requester-self-only",
+                    "you can only file requests for yourself",
+                )));
+            }
+        }
+        let title = display_name("title", &new.title)?;
+        if new.description.len() > 100_000 {
+            return Err(StoreError::Invalid(FieldError::new(
+                "description",
+                "too-long",
+                "must be at most 100,000 characters",
+            )));
+        }
+        if let Some(requester) = &new.requester_id {
+            let home: Option<(String,)> = self
+                .fetch_optional(
+                    Sql::new("SELECT tenant_id FROM users WHERE id = $1").arg(requester.as_str()),
+                )
+                .await?;
+            let in_tenant = home.is_some_and(|(t,)| t == new.tenant_id.as_str());
+            let granted: Option<(String,)> = self
+                .fetch_optional(
+                    Sql::new(
+                        "SELECT tenant_id FROM role_grants WHERE user_id = $1 AND tenant_id = $2",
+                    )
+                    .arg(requester.as_str())
+                    .arg(new.tenant_id.as_str()),
+                )
+                .await?;
+            if !in_tenant && granted.is_none() {
+                return Err(StoreError::Invalid(FieldError::new(
+                    "requester",
+                    "requester-other-municipality",
+                    "the caller does not belong to this municipality",
+                )));
+            }
+        }
+        if let Some(location) = &new.location_id {
+            let found: Option<(String,)> = self
+                .fetch_optional(
+                    Sql::new("SELECT id FROM locations WHERE tenant_id = $1 AND id = $2")
+                        .arg(new.tenant_id.as_str())
+                        .arg(location.as_str()),
+                )
+                .await?;
+            if found.is_none() {
+                return Err(StoreError::Invalid(FieldError::new(
+                    "location",
+                    "location-other-municipality",
+                    "the location is not in this municipality",
+                )));
+            }
+        }
+        let matrix = self.priority_matrix(&new.tenant_id).await?;
+        let priority = matrix.priority(new.impact, new.urgency);
+        let id = UserId::generate().to_string();
+        let now = self.now_ms();
+        let mut tx = self.begin().await?;
+        let (number,): (i64,) = tx
+            .fetch_optional(Sql::new("SELECT next FROM ticket_counter WHERE id = 1"))
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        tx.execute(Sql::new(
+            "UPDATE ticket_counter SET next = next + 1 WHERE id = 1",
+        ))
+        .await?;
+        tx.execute(
+            Sql::new("INSERT INTO tickets (tenant_id, id, number, kind, title, description, requester_id, location_id, category, impact, urgency, priority, status, channel, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 'new', $13, $14, $14)")
+                .arg(new.tenant_id.as_str())
+                .arg(id.as_str())
+                .arg(number)
+                .arg(new.kind.as_str())
+                .arg(title.as_str())
+                .arg(new.description.trim())
+                .arg(new.requester_id.as_ref().map(|u| u.to_string()))
+                .arg(new.location_id.as_ref().map(|l| l.to_string()))
+                .arg(new.category.trim())
+                .arg(new.impact.as_str())
+                .arg(new.urgency.as_str())
+                .arg(priority.as_str())
+                .arg(new.channel.as_str())
+                .arg(now),
+        )
+        .await?;
+        let (response_due, resolution_due) = self
+            .compute_dues(&mut tx, &new.tenant_id, &id, now, priority)
+            .await?;
+        tx.execute(
+            Sql::new("UPDATE tickets SET response_due_at = $1, resolution_due_at = $2 WHERE tenant_id = $3 AND id = $4")
+                .arg(response_due)
+                .arg(resolution_due)
+                .arg(new.tenant_id.as_str())
+                .arg(id.as_str()),
+        )
+        .await?;
+        tx.ticket_event(
+            &new.tenant_id,
+            &id,
+            now,
+            scope.actor(),
+            EventRecord {
+                kind: "created",
+                public: true,
+                body: "",
+                data: Some(serde_json::json!({"channel": new.channel, "priority": priority})),
+            },
+        )
+        .await?;
+        tx.audit(
+            scope.actor(),
+            now,
+            Change {
+                tenant: Some(&new.tenant_id),
+                action: "create",
+                object_type: "ticket",
+                object_id: &id,
+                before: None,
+                after: Some(serde_json::json!({"number": number, "title": title, "priority": priority, "channel": new.channel})),
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        self.get_ticket(scope, &id).await
+    }
+
+    /// One ticket, or `NotFound` when it does not exist or lies outside the scope.
+    pub async fn get_ticket(&self, scope: &Scope, id: &str) -> Result<Ticket, StoreError> {
+        let sql = visible(
+            Sql::new(TICKET_SELECT)
+                .push("t.id = ")
+                .push_arg(id)
+                .push(" AND "),
+            scope,
+        );
+        self.fetch_optional::<TicketRow>(sql)
+            .await?
+            .map(ticket_from_row)
+            .ok_or(StoreError::NotFound)
+    }
+
+    /// A ticket by its number (#1042), within scope.
+    pub async fn ticket_by_number(&self, scope: &Scope, number: i64) -> Result<Ticket, StoreError> {
+        let sql = visible(
+            Sql::new(TICKET_SELECT)
+                .push("t.number = ")
+                .push_arg(number)
+                .push(" AND "),
+            scope,
+        );
+        self.fetch_optional::<TicketRow>(sql)
+            .await?
+            .map(ticket_from_row)
+            .ok_or(StoreError::NotFound)
+    }
+
+    /// A queue: tickets in scope, soonest resolution due first (paused and target-less last).
+    pub async fn list_tickets(
+        &self,
+        scope: &Scope,
+        filter: &QueueFilter,
+    ) -> Result<Vec<Ticket>, StoreError> {
+        let mut sql = visible(Sql::new(TICKET_SELECT), scope);
+        match filter.view {
+            QueueView::All => {}
+            QueueView::Mine => {
+                sql = sql
+                    .push(" AND t.assignee_id = ")
+                    .push_arg(scope.user_id().map(|u| u.to_string()).unwrap_or_default());
+            }
+            QueueView::Unassigned => sql = sql.push(" AND t.assignee_id IS NULL"),
+        }
+        sql = match filter.status {
+            StatusFilter::Active => sql.push(" AND t.status NOT IN ('resolved', 'closed')"),
+            StatusFilter::Done => sql.push(" AND t.status IN ('resolved', 'closed')"),
+            StatusFilter::Any => sql,
+        };
+        if let Some(t) = &filter.tenant {
+            sql = sql.push(" AND t.tenant_id = ").push_arg(t.as_str());
+        }
+        if let Some(r) = &filter.requester {
+            sql = sql.push(" AND t.requester_id = ").push_arg(r.as_str());
+        }
+        let order = if filter.status == StatusFilter::Done {
+            " ORDER BY t.updated_at DESC"
+        } else if filter.requester.is_some() {
+            " ORDER BY t.created_at DESC"
+        } else {
+            " ORDER BY t.resolution_due_at IS NULL, t.resolution_due_at, t.created_at"
+        };
+        sql = sql
+            .push(order)
+            .push(" LIMIT ")
+            .push_arg(filter.limit.clamp(1, 500));
+        Ok(self
+            .fetch_all::<TicketRow>(sql)
+            .await?
+            .into_iter()
+            .map(ticket_from_row)
+            .collect())
+    }
+
+    pub async fn ticket_events(
+        &self,
+        scope: &Scope,
+        ticket: &Ticket,
+    ) -> Result<Vec<TicketEvent>, StoreError> {
+        // Requesters see the public conversation only; staff see notes too.
+        let staff = scope.can(&ticket.tenant_id, Permission::ReadAll);
+        let mut sql = Sql::new("SELECT id, at, actor_name, kind, public, body, data FROM ticket_events WHERE tenant_id = $1 AND ticket_id = $2")
+            .arg(ticket.tenant_id.as_str())
+            .arg(ticket.id.as_str());
+        if !staff {
+            sql = sql.push(" AND public = ").push_arg(true);
+        }
+        type Row = (String, i64, String, String, bool, String, Option<String>);
+        Ok(self
+            .fetch_all::<Row>(sql.push(" ORDER BY at, id"))
+            .await?
+            .into_iter()
+            .map(|r| TicketEvent {
+                id: r.0,
+                at: r.1,
+                actor_name: r.2,
+                kind: r.3,
+                public: r.4,
+                body: r.5,
+                data: r.6,
+            })
+            .collect())
+    }
+
+    /// A public reply or an internal note. A technician's first public reply is the first
+    /// response; a requester's reply to a ticket waiting for them sets it open again.
+    pub async fn add_comment(
+        &self,
+        scope: &Scope,
+        ticket_id: &str,
+        body: &str,
+        public: bool,
+    ) -> Result<Ticket, StoreError> {
+        let ticket = self.get_ticket(scope, ticket_id).await?;
+        let staff = scope.can(&ticket.tenant_id, Permission::Operate);
+        let own = ticket.requester_id.as_ref() == scope.user_id();
+        let may_reply =
+            staff || (own && public && scope.can(&ticket.tenant_id, Permission::Request));
+        if !may_reply {
+            scope.require(&ticket.tenant_id, Permission::Operate)?;
+        }
+        let body = body.trim();
+        if body.is_empty() {
+            return Err(StoreError::Invalid(FieldError::new(
+                "body",
+                "required",
+                "is required",
+            )));
+        }
+        if ticket.status == TicketStatus::Closed {
+            return Err(StoreError::Invalid(FieldError::new(
+                "body",
+                "ticket-closed",
+                "the ticket is closed; open a new one",
+            )));
+        }
+        let now = self.now_ms();
+        let mut tx = self.begin().await?;
+        tx.ticket_event(
+            &ticket.tenant_id,
+            &ticket.id,
+            now,
+            scope.actor(),
+            EventRecord {
+                kind: if public { "reply" } else { "note" },
+                public,
+                body,
+                data: None,
+            },
+        )
+        .await?;
+        let mut sql = Sql::new("UPDATE tickets SET updated_at = ").push_arg(now);
+        if staff && public && ticket.first_response_at.is_none() {
+            sql = sql.push(", first_response_at = ").push_arg(now);
+        }
+        tx.execute(
+            sql.push(" WHERE tenant_id = ")
+                .push_arg(ticket.tenant_id.as_str())
+                .push(" AND id = ")
+                .push_arg(ticket.id.as_str()),
+        )
+        .await?;
+        tx.audit(
+            scope.actor(),
+            now,
+            Change {
+                tenant: Some(&ticket.tenant_id),
+                action: if public { "reply" } else { "note" },
+                object_type: "ticket",
+                object_id: &ticket.id,
+                before: None,
+                after: Some(serde_json::json!({"number": ticket.number, "public": public})),
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        if !staff && ticket.status == TicketStatus::WaitingRequester {
+            let system = Scope::new(
+                scope.actor().clone(),
+                [(ticket.tenant_id.clone(), drifta_core::Role::Technician)],
+            );
+            return self
+                .set_status(&system, &ticket.id, TicketStatus::Open)
+                .await;
+        }
+        self.get_ticket(scope, &ticket.id).await
+    }
+
+    /// Moves a ticket through its life cycle, opening or closing SLA pauses and
+    /// recomputing due times on the way.
+    pub async fn set_status(
+        &self,
+        scope: &Scope,
+        ticket_id: &str,
+        next: TicketStatus,
+    ) -> Result<Ticket, StoreError> {
+        let ticket = self.get_ticket(scope, ticket_id).await?;
+        scope.require(&ticket.tenant_id, Permission::Operate)?;
+        ticket.status.check_move(next).map_err(transition_error)?;
+        let now = self.now_ms();
+        let tenant = ticket.tenant_id.as_str();
+        let mut tx = self.begin().await?;
+        if next.pauses_sla() && !ticket.status.pauses_sla() {
+            tx.execute(
+                Sql::new(
+                    "INSERT INTO ticket_pauses (tenant_id, ticket_id, from_at) VALUES ($1, $2, $3)",
+                )
+                .arg(tenant)
+                .arg(ticket.id.as_str())
+                .arg(now),
+            )
+            .await?;
+        }
+        if ticket.status.pauses_sla() && !next.pauses_sla() {
+            tx.execute(Sql::new("UPDATE ticket_pauses SET until_at = $1 WHERE tenant_id = $2 AND ticket_id = $3 AND until_at IS NULL").arg(now).arg(tenant).arg(ticket.id.as_str())).await?;
+        }
+        let (response_due, resolution_due) = self
+            .compute_dues(
+                &mut tx,
+                &ticket.tenant_id,
+                &ticket.id,
+                ticket.created_at,
+                ticket.priority,
+            )
+            .await?;
+        let resolved_at = match next {
+            TicketStatus::Resolved => Some(now),
+            TicketStatus::Closed => ticket.resolved_at.or(Some(now)),
+            _ => None,
+        };
+        // Taking up a new ticket counts as the first response.
+        let first_response = ticket
+            .first_response_at
+            .or((ticket.status == TicketStatus::New).then_some(now));
+        tx.execute(
+            Sql::new("UPDATE tickets SET status = $1, updated_at = $2, resolved_at = $3, closed_at = $4, first_response_at = $5, response_due_at = $6, resolution_due_at = $7 WHERE tenant_id = $8 AND id = $9")
+                .arg(next.as_str())
+                .arg(now)
+                .arg(resolved_at)
+                .arg((next == TicketStatus::Closed).then_some(now))
+                .arg(first_response)
+                .arg(response_due)
+                .arg(resolution_due)
+                .arg(tenant)
+                .arg(ticket.id.as_str()),
+        )
+        .await?;
+        let data = serde_json::json!({"from": ticket.status, "to": next});
+        tx.ticket_event(
+            &ticket.tenant_id,
+            &ticket.id,
+            now,
+            scope.actor(),
+            EventRecord {
+                kind: "status",
+                public: true,
+                body: "",
+                data: Some(data.clone()),
+            },
+        )
+        .await?;
+        tx.audit(
+            scope.actor(),
+            now,
+            Change {
+                tenant: Some(&ticket.tenant_id),
+                action: "status",
+                object_type: "ticket",
+                object_id: &ticket.id,
+                before: Some(serde_json::json!({"status": ticket.status})),
+                after: Some(serde_json::json!({"status": next})),
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        self.get_ticket(scope, &ticket.id).await
+    }
+
+    /// Assigns to a technician of the ticket's municipality, or to nobody.
+    pub async fn assign_ticket(
+        &self,
+        scope: &Scope,
+        ticket_id: &str,
+        assignee: Option<&UserId>,
+    ) -> Result<Ticket, StoreError> {
+        let ticket = self.get_ticket(scope, ticket_id).await?;
+        scope.require(&ticket.tenant_id, Permission::Operate)?;
+        if let Some(a) = assignee {
+            let techs = self.technicians_of(&ticket.tenant_id).await?;
+            if !techs.iter().any(|u| &u.id == a) {
+                return Err(StoreError::Invalid(FieldError::new(
+                    "assignee",
+                    "assignee-not-technician",
+                    "can only be a technician of this municipality",
+                )));
+            }
+        }
+        let now = self.now_ms();
+        let mut tx = self.begin().await?;
+        tx.execute(
+            Sql::new("UPDATE tickets SET assignee_id = $1, updated_at = $2 WHERE tenant_id = $3 AND id = $4")
+                .arg(assignee.map(|a| a.to_string()))
+                .arg(now)
+                .arg(ticket.tenant_id.as_str())
+                .arg(ticket.id.as_str()),
+        )
+        .await?;
+        let data = serde_json::json!({"from": ticket.assignee_id, "to": assignee});
+        tx.ticket_event(
+            &ticket.tenant_id,
+            &ticket.id,
+            now,
+            scope.actor(),
+            EventRecord {
+                kind: "assign",
+                public: false,
+                body: "",
+                data: Some(data.clone()),
+            },
+        )
+        .await?;
+        tx.audit(
+            scope.actor(),
+            now,
+            Change {
+                tenant: Some(&ticket.tenant_id),
+                action: "assign",
+                object_type: "ticket",
+                object_id: &ticket.id,
+                before: Some(serde_json::json!({"assignee_id": ticket.assignee_id})),
+                after: Some(serde_json::json!({"assignee_id": assignee})),
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        self.get_ticket(scope, &ticket.id).await
+    }
+
+    /// People who may work tickets in a municipality (technicians and administrators,
+    /// directly or through the provider).
+    pub async fn technicians_of(&self, tenant: &TenantId) -> Result<Vec<User>, StoreError> {
+        let sql = Sql::new(
+            "SELECT DISTINCT u.id, u.tenant_id, u.username, u.email, u.display_name, u.phone, u.language, u.disabled \
+             FROM users u JOIN role_grants g ON g.user_id = u.id \
+             WHERE g.role IN ('technician', 'provider_admin') AND u.disabled = $1 \
+             AND (g.tenant_id = $2 OR g.tenant_id = (SELECT parent_id FROM tenants WHERE id = $2)) \
+             ORDER BY u.display_name",
+        )
+        .arg(false)
+        .arg(tenant.as_str());
+        Ok(self
+            .fetch_all::<UserRow>(sql)
+            .await?
+            .into_iter()
+            .map(user_from_row)
+            .collect())
+    }
+
+    /// Records minutes spent on a ticket.
+    pub async fn add_time(
+        &self,
+        scope: &Scope,
+        ticket_id: &str,
+        minutes: i64,
+        billable: bool,
+        note: &str,
+    ) -> Result<(), StoreError> {
+        let ticket = self.get_ticket(scope, ticket_id).await?;
+        scope.require(&ticket.tenant_id, Permission::Operate)?;
+        if !(1..=24 * 60).contains(&minutes) {
+            return Err(StoreError::Invalid(FieldError::new(
+                "minutes",
+                "minutes-range",
+                "must be from 1 to 1440",
+            )));
+        }
+        let user = scope.user_id().ok_or(StoreError::NotFound)?;
+        let now = self.now_ms();
+        let mut tx = self.begin().await?;
+        tx.execute(
+            Sql::new("INSERT INTO time_entries (tenant_id, id, ticket_id, user_id, minutes, billable, note, at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)")
+                .arg(ticket.tenant_id.as_str())
+                .arg(UserId::generate().to_string())
+                .arg(ticket.id.as_str())
+                .arg(user.as_str())
+                .arg(minutes)
+                .arg(billable)
+                .arg(note.trim())
+                .arg(now),
+        )
+        .await?;
+        tx.ticket_event(
+            &ticket.tenant_id,
+            &ticket.id,
+            now,
+            scope.actor(),
+            EventRecord {
+                kind: "time",
+                public: false,
+                body: note.trim(),
+                data: Some(serde_json::json!({"minutes": minutes, "billable": billable})),
+            },
+        )
+        .await?;
+        tx.audit(
+            scope.actor(),
+            now,
+            Change {
+                tenant: Some(&ticket.tenant_id),
+                action: "time",
+                object_type: "ticket",
+                object_id: &ticket.id,
+                before: None,
+                after: Some(serde_json::json!({"minutes": minutes, "billable": billable})),
+            },
+        )
+        .await?;
+        tx.commit().await
+    }
+
+    /// Minutes spent on a ticket so far (billable, total).
+    pub async fn time_spent(
+        &self,
+        scope: &Scope,
+        ticket: &Ticket,
+    ) -> Result<(i64, i64), StoreError> {
+        scope.require(&ticket.tenant_id, Permission::ReadAll)?;
+        let (billable, total): (Option<i64>, Option<i64>) = self
+            .fetch_optional(
+                Sql::new("SELECT CAST(SUM(CASE WHEN billable THEN minutes ELSE 0 END) AS BIGINT), CAST(SUM(minutes) AS BIGINT) FROM time_entries WHERE tenant_id = $1 AND ticket_id = $2")
+                    .arg(ticket.tenant_id.as_str())
+                    .arg(ticket.id.as_str()),
+            )
+            .await?
+            .unwrap_or((None, None));
+        Ok((billable.unwrap_or(0), total.unwrap_or(0)))
+    }
+
+    /// People who might be calling, by name, user name, e-mail or phone digits, in the
+    /// municipalities where the actor works tickets.
+    pub async fn search_callers(
+        &self,
+        scope: &Scope,
+        query: &str,
+        limit: i64,
+    ) -> Result<Vec<Caller>, StoreError> {
+        let q = query.trim().to_lowercase();
+        if q.chars().count() < 2 {
+            return Ok(Vec::new());
+        }
+        let digits: String = q.chars().filter(char::is_ascii_digit).collect();
+        let mostly_digits = digits.len() >= 3
+            && digits.len() * 2 >= q.chars().filter(|c| !c.is_whitespace()).count();
+        let needle = if mostly_digits { digits } else { q };
+        let escaped = needle
+            .replace('\\', "\\\\")
+            .replace('%', "\\%")
+            .replace('_', "\\_");
+        let sql = Sql::new(
+            "SELECT u.id, u.display_name, u.phone, u.email, u.tenant_id, t.name, u.location_id, l.name \
+             FROM users u JOIN tenants t ON t.id = u.tenant_id LEFT JOIN locations l ON l.id = u.location_id \
+             WHERE u.disabled = $1 AND u.search_text LIKE $2 ESCAPE '\\' AND ",
+        )
+        .arg(false)
+        .arg(format!("%{escaped}%"))
+        .in_scope(scope, Permission::Operate, "u.tenant_id")
+        .push(" ORDER BY u.display_name LIMIT ")
+        .push_arg(limit.clamp(1, 50));
+        type Row = (
+            String,
+            String,
+            String,
+            String,
+            String,
+            String,
+            Option<String>,
+            Option<String>,
+        );
+        Ok(self
+            .fetch_all::<Row>(sql)
+            .await?
+            .into_iter()
+            .map(|r| Caller {
+                id: UserId::from_db(r.0),
+                name: r.1,
+                phone: r.2,
+                email: r.3,
+                tenant_id: TenantId::from_db(r.4),
+                tenant_name: r.5,
+                location_id: r.6.map(LocationId::from_db),
+                location_name: r.7,
+            })
+            .collect())
+    }
+
+    /// One caller by id, within the municipalities where the actor works tickets.
+    pub async fn get_caller(&self, scope: &Scope, id: &UserId) -> Result<Caller, StoreError> {
+        let sql = Sql::new(
+            "SELECT u.id, u.display_name, u.phone, u.email, u.tenant_id, t.name, u.location_id, l.name \
+             FROM users u JOIN tenants t ON t.id = u.tenant_id LEFT JOIN locations l ON l.id = u.location_id \
+             WHERE u.id = $1 AND ",
+        )
+        .arg(id.as_str())
+        .in_scope(scope, Permission::Operate, "u.tenant_id");
+        type Row = (
+            String,
+            String,
+            String,
+            String,
+            String,
+            String,
+            Option<String>,
+            Option<String>,
+        );
+        self.fetch_optional::<Row>(sql)
+            .await?
+            .map(|r| Caller {
+                id: UserId::from_db(r.0),
+                name: r.1,
+                phone: r.2,
+                email: r.3,
+                tenant_id: TenantId::from_db(r.4),
+                tenant_name: r.5,
+                location_id: r.6.map(LocationId::from_db),
+                location_name: r.7,
+            })
+            .ok_or(StoreError::NotFound)
+    }
+
+    /// Sets where a person usually sits (used to fill the location when they call).
+    pub async fn set_user_location(
+        &self,
+        scope: &Scope,
+        user: &UserId,
+        location: Option<&LocationId>,
+    ) -> Result<(), StoreError> {
+        let target = self.get_user(scope, user).await?;
+        scope.require(&target.tenant_id, Permission::ManageUsers)?;
+        let now = self.now_ms();
+        let mut tx = self.begin().await?;
+        tx.execute(
+            Sql::new("UPDATE users SET location_id = $1 WHERE id = $2")
+                .arg(location.map(|l| l.to_string()))
+                .arg(user.as_str()),
+        )
+        .await?;
+        tx.audit(
+            scope.actor(),
+            now,
+            Change {
+                tenant: Some(&target.tenant_id),
+                action: "update",
+                object_type: "user",
+                object_id: user.as_str(),
+                before: None,
+                after: Some(serde_json::json!({"location_id": location})),
+            },
+        )
+        .await?;
+        tx.commit().await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn default_targets_tighten_with_priority() {
+        let mut last = (0, 0);
+        for p in [Priority::P1, Priority::P2, Priority::P3, Priority::P4] {
+            let t = default_sla_minutes(p);
+            assert!(t.0 > last.0 && t.1 > last.1, "{p:?}");
+            assert!(t.0 < t.1);
+            last = t;
+        }
+    }
+}

@@ -1,0 +1,803 @@
+//! The service desk: queues, the phone-speed logging form, and the ticket page.
+
+use super::admin_users::form_errors;
+use super::dashboard::html;
+use crate::AppState;
+use crate::auth::Ctx;
+use crate::error::PageError;
+use crate::forms::CsrfForm;
+use crate::i18n::Tr;
+use crate::shell::{Shell, local_time};
+use askama::Template;
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use drifta_core::ticket::{Level, Priority, TicketKind, TicketStatus};
+use drifta_core::{LocationId, Permission, TenantId, UserId};
+use drifta_store::{NewTicket, QueueFilter, QueueView, StatusFilter, Ticket};
+use serde::Deserialize;
+use serde_json::json;
+use std::collections::BTreeMap;
+
+pub(crate) fn status_name(tr: &Tr, s: TicketStatus) -> String {
+    tr.t(&format!("status-{}", s.as_str().replace('_', "-")))
+}
+
+pub(crate) fn priority_name(tr: &Tr, p: Priority) -> String {
+    tr.t(&format!("priority-{}", p.as_str()))
+}
+
+fn level_name(tr: &Tr, l: Level) -> String {
+    tr.t(&format!("level-{}", l.as_str()))
+}
+
+fn kind_name(tr: &Tr, k: TicketKind) -> String {
+    tr.t(&format!("kind-{}", k.as_str().replace('_', "-")))
+}
+
+/// How an SLA target stands, as (css class, text): met, late, paused, breached, warning, ok.
+pub(crate) fn sla_view(
+    tr: &Tr,
+    t: &Ticket,
+    due: Option<i64>,
+    met_at: Option<i64>,
+    now: i64,
+) -> (&'static str, String) {
+    let zone = t.time_zone.as_str();
+    match (due, met_at) {
+        (_, Some(met)) => match due {
+            Some(d) if met > d => ("late", tr.t("sla-met-late")),
+            _ => ("met", tr.t("sla-met")),
+        },
+        (None, None) if t.status.pauses_sla() => ("paused", tr.t("sla-paused")),
+        (None, None) => ("none", "—".to_string()),
+        (Some(d), None) if d < now => (
+            "breached",
+            tr.t_with("sla-breached", &[("time", &local_time(d, zone))]),
+        ),
+        (Some(d), None) => {
+            // Warn in the last quarter of the wall-clock span; cheap, and no query per row.
+            let span = (d - t.created_at).max(1);
+            let class = if (d - now) * 4 < span {
+                "warning"
+            } else {
+                "ok"
+            };
+            (
+                class,
+                tr.t_with("sla-due", &[("time", &local_time(d, zone))]),
+            )
+        }
+    }
+}
+
+pub struct QueueRow {
+    number: i64,
+    title: String,
+    tenant: String,
+    requester: String,
+    priority: String,
+    priority_code: &'static str,
+    status: String,
+    assignee: String,
+    sla: String,
+    sla_class: &'static str,
+}
+
+#[derive(Template)]
+#[template(path = "tickets.html")]
+struct QueuePage {
+    tr: Tr,
+    shell: Option<Shell>,
+    can_log: bool,
+    views: Vec<(String, String, bool)>,
+    rows: Vec<QueueRow>,
+}
+
+#[derive(Deserialize)]
+pub struct QueueQuery {
+    view: Option<String>,
+}
+
+pub async fn queue(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Query(q): Query<QueueQuery>,
+) -> Result<Response, PageError> {
+    let staff = ctx.scope.can_anywhere(Permission::Operate);
+    let view_code = q
+        .view
+        .as_deref()
+        .unwrap_or(if staff { "all" } else { "mine-requests" });
+    let (view, status) = match view_code {
+        "mine" => (QueueView::Mine, StatusFilter::Active),
+        "unassigned" => (QueueView::Unassigned, StatusFilter::Active),
+        "done" => (QueueView::All, StatusFilter::Done),
+        _ => (QueueView::All, StatusFilter::Active),
+    };
+    let filter = QueueFilter {
+        view,
+        status,
+        tenant: ctx.session.active_tenant.clone(),
+        requester: None,
+        limit: 100,
+    };
+    let tickets = state
+        .store
+        .list_tickets(&ctx.view_scope(), &filter)
+        .await
+        .map_err(|e| ctx.store_err(e))?;
+    let now = state.store.now().as_millisecond();
+    let rows = tickets
+        .iter()
+        .map(|t| {
+            let (sla_class, sla) = sla_view(&ctx.tr, t, t.resolution_due_at, t.resolved_at, now);
+            QueueRow {
+                number: t.number,
+                title: t.title.clone(),
+                tenant: t.tenant_name.clone(),
+                requester: t.requester_name.clone().unwrap_or_default(),
+                priority: priority_name(&ctx.tr, t.priority),
+                priority_code: t.priority.as_str(),
+                status: status_name(&ctx.tr, t.status),
+                assignee: t.assignee_name.clone().unwrap_or_else(|| "—".into()),
+                sla,
+                sla_class,
+            }
+        })
+        .collect();
+    let mut views = vec![("all", "queue-all")];
+    if staff {
+        views.push(("mine", "queue-mine"));
+        views.push(("unassigned", "queue-unassigned"));
+    }
+    views.push(("done", "queue-done"));
+    let views = views
+        .into_iter()
+        .map(|(code, key)| {
+            (
+                format!("/tickets?view={code}"),
+                ctx.tr.t(key),
+                code == view_code || (code == "all" && view_code == "mine-requests"),
+            )
+        })
+        .collect();
+    let page = QueuePage {
+        tr: ctx.tr,
+        shell: Some(Shell::build(&state, &ctx, "/tickets").await?),
+        can_log: staff,
+        views,
+        rows,
+    };
+    html(ctx.tr, &page)
+}
+
+#[derive(Deserialize, Default)]
+pub struct TicketForm {
+    #[serde(default)]
+    requester: String,
+    #[serde(default)]
+    tenant: String,
+    #[serde(default)]
+    location: String,
+    #[serde(default)]
+    title: String,
+    #[serde(default)]
+    description: String,
+    #[serde(default)]
+    kind: String,
+    #[serde(default)]
+    impact: String,
+    #[serde(default)]
+    urgency: String,
+}
+
+pub struct CallerView {
+    id: String,
+    name: String,
+    phone: String,
+    tenant_id: String,
+    tenant_name: String,
+    location_id: String,
+    location_name: String,
+}
+
+#[derive(Template)]
+#[template(path = "ticket_new.html")]
+struct NewTicketPage {
+    tr: Tr,
+    shell: Option<Shell>,
+    csrf: String,
+    staff: bool,
+    caller_q: String,
+    callers: Vec<CallerView>,
+    chosen: String,
+    form: TicketForm,
+    tenants: Vec<(String, String)>,
+    locations: Vec<(String, String, String)>,
+    kinds: Vec<(String, String)>,
+    levels: Vec<(String, String)>,
+    recent: Vec<(i64, String, String)>,
+    errors: BTreeMap<String, String>,
+    form_error: Option<String>,
+}
+
+#[derive(Deserialize)]
+pub struct NewQuery {
+    caller_q: Option<String>,
+    caller: Option<String>,
+}
+
+async fn new_ticket_page(
+    state: &AppState,
+    ctx: &Ctx,
+    mut form: TicketForm,
+    caller_q: String,
+    errors: BTreeMap<String, String>,
+    status: StatusCode,
+) -> Result<Response, PageError> {
+    let staff = ctx.scope.can_anywhere(Permission::Operate);
+    let tenants_all = state
+        .store
+        .list_tenants(&ctx.scope)
+        .await
+        .map_err(|e| ctx.store_err(e))?;
+    let permission = if staff {
+        Permission::Operate
+    } else {
+        Permission::Request
+    };
+    let tenants: Vec<(String, String)> = tenants_all
+        .iter()
+        .filter(|t| {
+            ctx.scope.can(&t.id, permission) && t.kind == drifta_core::TenantKind::Municipality
+        })
+        .map(|t| (t.id.to_string(), t.name.clone()))
+        .collect();
+    if tenants.is_empty() {
+        return Err(PageError::Forbidden(ctx.tr));
+    }
+    if form.tenant.is_empty() {
+        form.tenant = ctx
+            .session
+            .active_tenant
+            .as_ref()
+            .map(|t| t.to_string())
+            .filter(|t| tenants.iter().any(|(id, _)| id == t))
+            .unwrap_or_else(|| tenants[0].0.clone());
+    }
+    let callers = if staff && !caller_q.is_empty() {
+        state
+            .store
+            .search_callers(&ctx.scope, &caller_q, 10)
+            .await
+            .map_err(|e| ctx.store_err(e))?
+    } else {
+        Vec::new()
+    };
+    let mut chosen = String::new();
+    let mut recent = Vec::new();
+    if let Ok(id) = UserId::parse(&form.requester)
+        && staff
+        && let Ok(user) = state.store.get_caller(&ctx.scope, &id).await
+    {
+        chosen = format!("{} · {}", user.name, user.tenant_name);
+        recent = state
+            .store
+            .list_tickets(
+                &ctx.scope,
+                &QueueFilter {
+                    status: StatusFilter::Any,
+                    requester: Some(id),
+                    limit: 5,
+                    ..QueueFilter::default()
+                },
+            )
+            .await
+            .map_err(|e| ctx.store_err(e))?
+            .into_iter()
+            .map(|t| (t.number, t.title, status_name(&ctx.tr, t.status)))
+            .collect();
+    }
+    let locations = if staff {
+        state
+            .store
+            .list_locations(&ctx.scope, None)
+            .await
+            .map_err(|e| ctx.store_err(e))?
+            .into_iter()
+            .filter(|l| ctx.scope.can(&l.tenant_id, Permission::Operate))
+            .map(|l| (l.id.to_string(), l.tenant_id.to_string(), l.name))
+            .collect()
+    } else {
+        Vec::new()
+    };
+    if form.impact.is_empty() {
+        form.impact = "medium".into();
+    }
+    if form.urgency.is_empty() {
+        form.urgency = "medium".into();
+    }
+    if form.kind.is_empty() {
+        form.kind = "incident".into();
+    }
+    let form_error = (!errors.is_empty()).then(|| ctx.tr.t("form-has-errors"));
+    let page = NewTicketPage {
+        tr: ctx.tr,
+        shell: Some(Shell::build(state, ctx, "/tickets/new").await?),
+        csrf: ctx.session.csrf_token.clone(),
+        staff,
+        caller_q,
+        callers: callers
+            .into_iter()
+            .map(|c| CallerView {
+                id: c.id.to_string(),
+                name: c.name,
+                phone: c.phone,
+                tenant_id: c.tenant_id.to_string(),
+                tenant_name: c.tenant_name,
+                location_id: c.location_id.map(|l| l.to_string()).unwrap_or_default(),
+                location_name: c.location_name.unwrap_or_default(),
+            })
+            .collect(),
+        chosen,
+        form,
+        tenants,
+        locations,
+        kinds: TicketKind::ALL
+            .iter()
+            .map(|k| (k.as_str().to_string(), kind_name(&ctx.tr, *k)))
+            .collect(),
+        levels: Level::ALL
+            .iter()
+            .map(|l| (l.as_str().to_string(), level_name(&ctx.tr, *l)))
+            .collect(),
+        recent,
+        errors,
+        form_error,
+    };
+    let mut res = html(ctx.tr, &page)?;
+    *res.status_mut() = status;
+    Ok(res)
+}
+
+pub async fn new_form(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Query(q): Query<NewQuery>,
+) -> Result<Response, PageError> {
+    let mut form = TicketForm::default();
+    if let Some(id) = q.caller.as_deref().and_then(|c| UserId::parse(c).ok())
+        && let Ok(caller) = state.store.get_caller(&ctx.scope, &id).await
+    {
+        form.requester = caller.id.to_string();
+        form.tenant = caller.tenant_id.to_string();
+        form.location = caller
+            .location_id
+            .map(|l| l.to_string())
+            .unwrap_or_default();
+    }
+    new_ticket_page(
+        &state,
+        &ctx,
+        form,
+        q.caller_q.unwrap_or_default(),
+        BTreeMap::new(),
+        StatusCode::OK,
+    )
+    .await
+}
+
+pub async fn create(
+    State(state): State<AppState>,
+    CsrfForm(ctx, form): CsrfForm<TicketForm>,
+) -> Result<Response, PageError> {
+    let tr = ctx.tr;
+    let staff = ctx.scope.can_anywhere(Permission::Operate);
+    let mut errors = BTreeMap::new();
+    let tenant = TenantId::parse(&form.tenant).ok();
+    if tenant.is_none() {
+        errors.insert("tenant".to_string(), tr.t("err-required"));
+    }
+    let requester = if staff {
+        UserId::parse(&form.requester).ok()
+    } else {
+        ctx.scope.user_id().cloned()
+    };
+    let location = LocationId::parse(&form.location).ok();
+    let level = |s: &str| Level::parse(s).unwrap_or(Level::Medium);
+    let (Some(tenant), true) = (tenant, errors.is_empty()) else {
+        return new_ticket_page(
+            &state,
+            &ctx,
+            form,
+            String::new(),
+            errors,
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+        .await;
+    };
+    let new = NewTicket {
+        tenant_id: tenant,
+        kind: TicketKind::parse(&form.kind).unwrap_or(TicketKind::Incident),
+        title: form.title.clone(),
+        description: form.description.clone(),
+        requester_id: requester,
+        location_id: location,
+        category: String::new(),
+        impact: level(&form.impact),
+        urgency: level(&form.urgency),
+        channel: if staff { "phone" } else { "portal" }.to_string(),
+    };
+    match state.store.create_ticket(&ctx.scope, new).await {
+        Ok(t) => Ok(Redirect::to(&format!("/tickets/{}?created=1", t.number)).into_response()),
+        Err(e) => {
+            let (field, message) = form_errors(&tr, e).map_err(|e| ctx.store_err(e))?;
+            errors.insert(field, message);
+            new_ticket_page(
+                &state,
+                &ctx,
+                form,
+                String::new(),
+                errors,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
+        }
+    }
+}
+
+pub struct EventView {
+    kind: String,
+    public: bool,
+    actor: String,
+    what: String,
+    time: String,
+    body: String,
+}
+
+#[derive(Template)]
+#[template(path = "ticket.html")]
+struct TicketPage {
+    tr: Tr,
+    shell: Option<Shell>,
+    csrf: String,
+    t: Ticket,
+    staff: bool,
+    can_reply: bool,
+    channel: String,
+    status: String,
+    priority: String,
+    priority_code: &'static str,
+    assignee: String,
+    response: String,
+    response_class: &'static str,
+    resolution: String,
+    resolution_class: &'static str,
+    time_spent: String,
+    events: Vec<EventView>,
+    next_statuses: Vec<(String, String)>,
+    technicians: Vec<(String, String, bool)>,
+    notice: Option<String>,
+    form_error: Option<String>,
+}
+
+async fn find(state: &AppState, ctx: &Ctx, number: &str) -> Result<Ticket, PageError> {
+    let n: i64 = number.parse().map_err(|_| PageError::NotFound(ctx.tr))?;
+    state
+        .store
+        .ticket_by_number(&ctx.scope, n)
+        .await
+        .map_err(|e| ctx.store_err(e))
+}
+
+fn event_text(tr: &Tr, kind: &str, data: Option<&str>) -> String {
+    let data: serde_json::Value = data
+        .and_then(|d| serde_json::from_str(d).ok())
+        .unwrap_or_default();
+    match kind {
+        "status" => {
+            let to = data["to"]
+                .as_str()
+                .and_then(TicketStatus::parse)
+                .map(|s| status_name(tr, s))
+                .unwrap_or_default();
+            tr.t_with("event-status", &[("status", to.as_str())])
+        }
+        "time" => tr.t_with("event-time", &[("minutes", &data["minutes"].to_string())]),
+        other => tr.t(&format!("event-{other}")),
+    }
+}
+
+async fn ticket_page(
+    state: &AppState,
+    ctx: &Ctx,
+    t: Ticket,
+    notice: Option<String>,
+    form_error: Option<String>,
+) -> Result<Response, PageError> {
+    let staff = ctx.scope.can(&t.tenant_id, Permission::Operate);
+    let own = t.requester_id.as_ref() == ctx.scope.user_id();
+    let can_reply = t.status != TicketStatus::Closed && (staff || own);
+    let now = state.store.now().as_millisecond();
+    let (response_class, response) =
+        sla_view(&ctx.tr, &t, t.response_due_at, t.first_response_at, now);
+    let (resolution_class, resolution) =
+        sla_view(&ctx.tr, &t, t.resolution_due_at, t.resolved_at, now);
+    let events = state
+        .store
+        .ticket_events(&ctx.scope, &t)
+        .await
+        .map_err(|e| ctx.store_err(e))?
+        .into_iter()
+        .map(|e| EventView {
+            what: event_text(&ctx.tr, &e.kind, e.data.as_deref()),
+            kind: e.kind,
+            public: e.public,
+            actor: e.actor_name,
+            time: local_time(e.at, &t.time_zone),
+            body: e.body,
+        })
+        .collect();
+    let technicians = if staff {
+        state
+            .store
+            .technicians_of(&t.tenant_id)
+            .await
+            .map_err(|e| ctx.store_err(e))?
+            .into_iter()
+            .map(|u| {
+                let selected = t.assignee_id.as_ref() == Some(&u.id);
+                (u.id.to_string(), u.display_name, selected)
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let time_spent = if staff {
+        let (billable, total) = state
+            .store
+            .time_spent(&ctx.scope, &t)
+            .await
+            .map_err(|e| ctx.store_err(e))?;
+        ctx.tr.t_with(
+            "time-summary",
+            &[
+                ("total", &total.to_string()),
+                ("billable", &billable.to_string()),
+            ],
+        )
+    } else {
+        String::new()
+    };
+    let page = TicketPage {
+        tr: ctx.tr,
+        shell: Some(Shell::build(state, ctx, &format!("/tickets/{}", t.number)).await?),
+        csrf: ctx.session.csrf_token.clone(),
+        staff,
+        can_reply,
+        channel: ctx.tr.t(&format!("channel-{}", t.channel)),
+        status: status_name(&ctx.tr, t.status),
+        priority: priority_name(&ctx.tr, t.priority),
+        priority_code: t.priority.as_str(),
+        assignee: t
+            .assignee_name
+            .clone()
+            .unwrap_or_else(|| ctx.tr.t("ticket-unassigned")),
+        response,
+        response_class,
+        resolution,
+        resolution_class,
+        time_spent,
+        events,
+        next_statuses: TicketStatus::ALL
+            .iter()
+            .filter(|s| t.status.can_move_to(**s))
+            .map(|s| (s.as_str().to_string(), status_name(&ctx.tr, *s)))
+            .collect(),
+        technicians,
+        t,
+        notice,
+        form_error,
+    };
+    let status = if page.form_error.is_some() {
+        StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        StatusCode::OK
+    };
+    let mut res = html(ctx.tr, &page)?;
+    *res.status_mut() = status;
+    Ok(res)
+}
+
+#[derive(Deserialize)]
+pub struct TicketQuery {
+    created: Option<String>,
+    saved: Option<String>,
+}
+
+pub async fn show(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(number): Path<String>,
+    Query(q): Query<TicketQuery>,
+) -> Result<Response, PageError> {
+    let t = find(&state, &ctx, &number).await?;
+    let notice = if q.created.is_some() {
+        Some(
+            ctx.tr
+                .t_with("ticket-created", &[("number", &t.number.to_string())]),
+        )
+    } else {
+        q.saved.map(|_| ctx.tr.t("saved"))
+    };
+    ticket_page(&state, &ctx, t, notice, None).await
+}
+
+/// Runs a change; on a field error shows the ticket again with the message.
+async fn after_change(
+    state: &AppState,
+    ctx: &Ctx,
+    t: Ticket,
+    result: Result<(), drifta_store::StoreError>,
+) -> Result<Response, PageError> {
+    match result {
+        Ok(()) => Ok(Redirect::to(&format!("/tickets/{}?saved=1", t.number)).into_response()),
+        Err(e) => {
+            let (_, message) = form_errors(&ctx.tr, e).map_err(|e| ctx.store_err(e))?;
+            let fresh = find(state, ctx, &t.number.to_string()).await?;
+            ticket_page(state, ctx, fresh, None, Some(message)).await
+        }
+    }
+}
+
+#[derive(Deserialize)]
+pub struct CommentForm {
+    #[serde(default)]
+    body: String,
+    #[serde(default)]
+    internal: String,
+}
+
+pub async fn comment(
+    State(state): State<AppState>,
+    Path(number): Path<String>,
+    CsrfForm(ctx, form): CsrfForm<CommentForm>,
+) -> Result<Response, PageError> {
+    let t = find(&state, &ctx, &number).await?;
+    let result = state
+        .store
+        .add_comment(&ctx.scope, &t.id, &form.body, form.internal.is_empty())
+        .await
+        .map(|_| ());
+    after_change(&state, &ctx, t, result).await
+}
+
+#[derive(Deserialize)]
+pub struct StatusForm {
+    #[serde(default)]
+    status: String,
+}
+
+pub async fn set_status(
+    State(state): State<AppState>,
+    Path(number): Path<String>,
+    CsrfForm(ctx, form): CsrfForm<StatusForm>,
+) -> Result<Response, PageError> {
+    let t = find(&state, &ctx, &number).await?;
+    let next = TicketStatus::parse(&form.status).ok_or(PageError::BadRequest(ctx.tr))?;
+    let result = state
+        .store
+        .set_status(&ctx.scope, &t.id, next)
+        .await
+        .map(|_| ());
+    after_change(&state, &ctx, t, result).await
+}
+
+#[derive(Deserialize)]
+pub struct AssignForm {
+    #[serde(default)]
+    assignee: String,
+}
+
+pub async fn assign(
+    State(state): State<AppState>,
+    Path(number): Path<String>,
+    CsrfForm(ctx, form): CsrfForm<AssignForm>,
+) -> Result<Response, PageError> {
+    let t = find(&state, &ctx, &number).await?;
+    let assignee = if form.assignee.is_empty() {
+        None
+    } else {
+        Some(UserId::parse(&form.assignee).map_err(|_| PageError::BadRequest(ctx.tr))?)
+    };
+    let result = state
+        .store
+        .assign_ticket(&ctx.scope, &t.id, assignee.as_ref())
+        .await
+        .map(|_| ());
+    after_change(&state, &ctx, t, result).await
+}
+
+#[derive(Deserialize)]
+pub struct TimeForm {
+    #[serde(default)]
+    minutes: String,
+    #[serde(default)]
+    billable: String,
+    #[serde(default)]
+    note: String,
+}
+
+pub async fn add_time(
+    State(state): State<AppState>,
+    Path(number): Path<String>,
+    CsrfForm(ctx, form): CsrfForm<TimeForm>,
+) -> Result<Response, PageError> {
+    let t = find(&state, &ctx, &number).await?;
+    let minutes = form.minutes.trim().parse::<i64>().unwrap_or(0);
+    let result = state
+        .store
+        .add_time(
+            &ctx.scope,
+            &t.id,
+            minutes,
+            !form.billable.is_empty(),
+            &form.note,
+        )
+        .await;
+    after_change(&state, &ctx, t, result).await
+}
+
+#[derive(Deserialize)]
+pub struct CallerQuery {
+    #[serde(default)]
+    q: String,
+}
+
+/// Caller lookup for the phone form's script (same-origin, session cookie).
+pub async fn callers_json(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Query(q): Query<CallerQuery>,
+) -> Result<Response, PageError> {
+    let callers = state
+        .store
+        .search_callers(&ctx.scope, &q.q, 10)
+        .await
+        .map_err(|e| ctx.store_err(e))?;
+    Ok(Json(json!({ "items": callers })).into_response())
+}
+
+/// A caller's latest tickets, shown beside the phone form while the call goes on.
+pub async fn caller_recent_json(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<String>,
+) -> Result<Response, PageError> {
+    let id = UserId::parse(&id).map_err(|_| PageError::NotFound(ctx.tr))?;
+    let caller = state
+        .store
+        .get_caller(&ctx.scope, &id)
+        .await
+        .map_err(|e| ctx.store_err(e))?;
+    let tickets = state
+        .store
+        .list_tickets(
+            &ctx.scope,
+            &QueueFilter {
+                status: StatusFilter::Any,
+                requester: Some(id),
+                limit: 5,
+                ..QueueFilter::default()
+            },
+        )
+        .await
+        .map_err(|e| ctx.store_err(e))?;
+    let items: Vec<_> = tickets
+        .iter()
+        .map(|t| json!({"number": t.number, "title": t.title, "status": status_name(&ctx.tr, t.status)}))
+        .collect();
+    Ok(Json(json!({ "caller": caller, "items": items })).into_response())
+}
