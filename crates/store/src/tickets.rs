@@ -715,6 +715,10 @@ impl Store {
         )
         .await?;
         tx.commit().await?;
+        if staff && public && ticket.status == TicketStatus::New {
+            // Answering a new ticket is taking it up.
+            return self.set_status(scope, &ticket.id, TicketStatus::Open).await;
+        }
         if !staff && ticket.status == TicketStatus::WaitingRequester {
             let system = Scope::new(
                 scope.actor().clone(),

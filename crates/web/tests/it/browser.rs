@@ -315,3 +315,185 @@ async fn admin_creates_a_user_and_sees_the_audit_entry() {
     screenshot(b, "audit").await;
     b.clone().close().await.unwrap();
 }
+
+const ENTER: &str = "\u{E007}";
+
+#[tokio::test(flavor = "multi_thread")]
+async fn logging_a_phone_call_with_the_keyboard_only() {
+    if !enabled() {
+        return;
+    }
+    let server = start_on(sqlite().await, WebConfig::default()).await;
+    let br = browser().await;
+    let b = &br.client;
+    sign_in(b, &server, "tekniker.nord").await;
+
+    let started = std::time::Instant::now();
+    // "n" from any page opens the phone form with the caller field focused.
+    b.active_element()
+        .await
+        .unwrap()
+        .send_keys("n")
+        .await
+        .unwrap();
+    b.wait()
+        .for_element(Locator::Id("caller-search"))
+        .await
+        .unwrap();
+    b.active_element()
+        .await
+        .unwrap()
+        .send_keys("even sl")
+        .await
+        .unwrap();
+    b.wait()
+        .for_element(Locator::Css("#caller-results li.active"))
+        .await
+        .unwrap();
+    b.active_element()
+        .await
+        .unwrap()
+        .send_keys(ENTER)
+        .await
+        .unwrap();
+    // Picking the caller fills municipality and location and moves on to the title.
+    b.wait()
+        .for_element(Locator::XPath(
+            "//p[@id='chosen-caller'][contains(., 'Even Sletta')]",
+        ))
+        .await
+        .unwrap();
+    b.wait()
+        .for_element(Locator::XPath(
+            "//ul[@id='recent-list']/li[contains(., 'Prosjektoren')]",
+        ))
+        .await
+        .unwrap();
+    let focused = b.active_element().await.unwrap().attr("id").await.unwrap();
+    assert_eq!(focused.as_deref(), Some("title"));
+    let location = b.find(Locator::Id("location")).await.unwrap();
+    let chosen_location = location
+        .find(Locator::Css("option:checked"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(chosen_location, "Fjordvik skole");
+    screenshot(b, "phone-form").await;
+    b.active_element()
+        .await
+        .unwrap()
+        .send_keys(&format!("Elev-iPad får ikke koblet til Wi-Fi{ENTER}"))
+        .await
+        .unwrap();
+    let title = text_of(b, "#ticket-title").await;
+    let elapsed = started.elapsed();
+    assert!(
+        title.ends_with("Elev-iPad får ikke koblet til Wi-Fi"),
+        "{title}"
+    );
+    let meta = text_of(b, "p.meta").await;
+    assert!(
+        meta.contains("Fjordvik kommune")
+            && meta.contains("Fjordvik skole")
+            && meta.contains("Even Sletta"),
+        "{meta}"
+    );
+    eprintln!(
+        "phone call logged with the keyboard in {} ms of browser time",
+        elapsed.as_millis()
+    );
+    screenshot(b, "ticket").await;
+
+    // The queue shows it, and the view tabs filter.
+    b.find(Locator::Id("nav-tickets"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let queue = text_of(b, "#queue").await;
+    assert!(queue.contains("Elev-iPad"));
+    assert!(
+        !queue.contains("Egeholm"),
+        "only this technician's municipalities"
+    );
+    b.find(Locator::XPath(
+        "//nav[@class='tabs']/a[contains(@href, 'view=mine')]",
+    ))
+    .await
+    .unwrap()
+    .click()
+    .await
+    .unwrap();
+    b.wait()
+        .for_element(Locator::Id("queue-empty"))
+        .await
+        .unwrap();
+    screenshot(b, "queue").await;
+    b.clone().close().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_teacher_files_a_request_in_the_portal() {
+    if !enabled() {
+        return;
+    }
+    let server = start_on(sqlite().await, WebConfig::default()).await;
+    let br = browser().await;
+    let b = &br.client;
+    sign_in(b, &server, "laerer.fjordvik").await;
+    b.find(Locator::Id("nav-tickets"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    b.wait()
+        .for_element(Locator::Id("new-request"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    b.wait()
+        .for_element(Locator::Id("title"))
+        .await
+        .unwrap()
+        .send_keys("Trenger Word på lærer-PC-en")
+        .await
+        .unwrap();
+    b.find(Locator::Id("description"))
+        .await
+        .unwrap()
+        .send_keys("Til mandag, takk")
+        .await
+        .unwrap();
+    b.find(Locator::Id("save-ticket"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    assert!(text_of(b, "#ticket-title").await.contains("Trenger Word"));
+    b.find(Locator::Id("body"))
+        .await
+        .unwrap()
+        .send_keys("Det gjelder rom 12")
+        .await
+        .unwrap();
+    b.find(Locator::Id("send-reply"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let timeline = text_of(b, "#timeline").await;
+    assert!(timeline.contains("Det gjelder rom 12"), "{timeline}");
+    assert!(
+        b.find(Locator::Id("status-form")).await.is_err(),
+        "requesters cannot change status"
+    );
+    b.clone().close().await.unwrap();
+}

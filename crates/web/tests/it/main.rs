@@ -6,3 +6,4 @@ mod browser;
 mod isolation;
 mod pages;
 mod support;
+mod tickets;

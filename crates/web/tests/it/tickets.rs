@@ -1,0 +1,339 @@
+use crate::support::{servers, sign_in, start_on};
+use drifta_core::Actor;
+use drifta_store::testing::sqlite;
+use drifta_web::WebConfig;
+use serde_json::Value;
+
+async fn tenant_id(server: &crate::support::TestServer, slug: &str) -> String {
+    let scope = server
+        .store
+        .installation_scope(Actor::system("t"))
+        .await
+        .unwrap();
+    server
+        .store
+        .find_tenant_by_slug(&scope, slug)
+        .await
+        .unwrap()
+        .id
+        .to_string()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_technician_logs_a_call_and_works_the_ticket() {
+    for server in servers().await {
+        let (c, csrf) = sign_in(&server, "tekniker.nord").await;
+        // Caller lookup by name letters and by phone digits, only in the technician's municipalities.
+        let found: Value = c
+            .get(server.url("/tickets/callers?q=even"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let caller = found["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|x| x["name"] == "Even Sletta")
+            .expect("caller found")
+            .clone();
+        assert_eq!(caller["location_name"], "Fjordvik skole");
+        let by_phone: Value = c
+            .get(server.url("/tickets/callers?q=400%2020%20002"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(
+            by_phone["items"][0]["name"], "Even Sletta",
+            "{}",
+            server.label
+        );
+        let foreign: Value = c
+            .get(server.url("/tickets/callers?q=lone"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert!(
+            foreign["items"].as_array().unwrap().is_empty(),
+            "a Vindå nurse is not this technician's caller"
+        );
+
+        let recent: Value = c
+            .get(server.url(&format!(
+                "/tickets/callers/{}/recent",
+                caller["id"].as_str().unwrap()
+            )))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(
+            recent["items"].as_array().unwrap().len(),
+            2,
+            "the demo teacher has two tickets"
+        );
+
+        let res = c
+            .post(server.url("/tickets"))
+            .form(&[
+                ("csrf", csrf.as_str()),
+                ("requester", caller["id"].as_str().unwrap()),
+                ("tenant", caller["tenant_id"].as_str().unwrap()),
+                ("location", caller["location_id"].as_str().unwrap()),
+                ("title", "Smartboard i klasserom 2 er svart"),
+                ("description", ""),
+                ("kind", "incident"),
+                ("impact", "medium"),
+                ("urgency", "high"),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 303, "{}", server.label);
+        let location = res.headers()["location"].to_str().unwrap().to_string();
+        let page = c
+            .get(server.url(&location))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(page.contains("Smartboard i klasserom 2 er svart") && page.contains("Even Sletta"));
+        assert!(page.contains("P2"), "medium impact × high urgency is P2");
+        let number = location
+            .trim_start_matches("/tickets/")
+            .split('?')
+            .next()
+            .unwrap()
+            .to_string();
+
+        // Work it: reply, an impossible status change, resolve.
+        let post = |path: String, form: Vec<(&'static str, String)>| {
+            let c = c.clone();
+            let url = server.url(&path);
+            async move { c.post(url).form(&form).send().await.unwrap() }
+        };
+        let res = post(
+            format!("/tickets/{number}/comment"),
+            vec![("csrf", csrf.clone()), ("body", "Vi ser på det nå.".into())],
+        )
+        .await;
+        assert_eq!(res.status(), 303);
+        let res = post(
+            format!("/tickets/{number}/status"),
+            vec![("csrf", csrf.clone()), ("status", "closed".into())],
+        )
+        .await;
+        assert_eq!(
+            res.status(),
+            422,
+            "the reply took the ticket up (open), and open tickets are resolved before closing"
+        );
+        let res = post(
+            format!("/tickets/{number}/status"),
+            vec![("csrf", csrf.clone()), ("status", "bogus".into())],
+        )
+        .await;
+        assert_eq!(res.status(), 400);
+        let res = post(
+            format!("/tickets/{number}/time"),
+            vec![
+                ("csrf", csrf.clone()),
+                ("minutes", "15".into()),
+                ("billable", "1".into()),
+            ],
+        )
+        .await;
+        assert_eq!(res.status(), 303);
+        let res = post(
+            format!("/tickets/{number}/status"),
+            vec![("csrf", csrf.clone()), ("status", "resolved".into())],
+        )
+        .await;
+        assert_eq!(res.status(), 303);
+        let page = c
+            .get(server.url(&format!("/tickets/{number}")))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(
+            page.contains("Resolved") && page.contains("15 min (15 billable)"),
+            "{}",
+            server.label
+        );
+
+        let queue = c
+            .get(server.url("/tickets?view=done"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(queue.contains("Smartboard"));
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_teacher_files_and_follows_only_their_own_requests() {
+    let server = start_on(sqlite().await, WebConfig::default()).await;
+    let (c, csrf) = sign_in(&server, "laerer.fjordvik").await;
+    let form = c
+        .get(server.url("/tickets/new"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        !form.contains("caller-search"),
+        "requesters get the short form"
+    );
+    let fjordvik = tenant_id(&server, "fjordvik").await;
+    let res = c
+        .post(server.url("/tickets"))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("tenant", fjordvik.as_str()),
+            ("title", "Får ikke logget på Teams"),
+            ("description", "Fra i morges"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 303);
+    let queue = c
+        .get(server.url("/tickets"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(queue.contains("Får ikke logget på Teams"));
+    assert!(queue.contains("Prosjektoren"), "their earlier demo ticket");
+    assert!(
+        !queue.contains("Skriveren i ekspedisjonen"),
+        "the coordinator's ticket is not theirs"
+    );
+
+    // Another person's ticket number answers 404, as if it did not exist.
+    let (admin, _) = sign_in(&server, "admin").await;
+    let all = admin
+        .get(server.url("/tickets"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let printer = all.split("<a href=\"/tickets/").find_map(|s| {
+        let (n, rest) = s.split_once('"')?;
+        rest.starts_with(">Skriveren").then(|| n.to_string())
+    });
+    let printer = printer.expect("printer ticket in the admin's queue");
+    assert_eq!(
+        c.get(server.url(&format!("/tickets/{printer}")))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        404
+    );
+    assert_eq!(
+        c.get(server.url("/tickets/abc"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        404
+    );
+
+    // Requesters cannot change status; an empty title is refused with a message.
+    let own = queue
+        .split("<a href=\"/tickets/")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .to_string();
+    let res = c
+        .post(server.url(&format!("/tickets/{own}/status")))
+        .form(&[("csrf", csrf.as_str()), ("status", "resolved")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 403);
+    let res = c
+        .post(server.url("/tickets"))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("tenant", fjordvik.as_str()),
+            ("title", "  "),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 422);
+    assert!(res.text().await.unwrap().contains("id=\"title-error\""));
+    // And they never see caller lookup.
+    let res = c
+        .get(server.url("/tickets/callers?q=even"))
+        .send()
+        .await
+        .unwrap();
+    let body: Value = res.json().await.unwrap();
+    assert!(body["items"].as_array().unwrap().is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_queue_marks_breached_slas() {
+    let server = start_on(sqlite().await, WebConfig::default()).await;
+    let (c, _) = sign_in(&server, "tekniker").await;
+    let before = c
+        .get(server.url("/tickets"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(!before.contains("sla sla-breached"));
+    // Two weeks later every open demo ticket is overdue.
+    server
+        .clock
+        .advance(jiff::SignedDuration::from_hours(24 * 14));
+    let (c, _) = sign_in(&server, "tekniker").await;
+    let after = c
+        .get(server.url("/tickets"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        after.contains("sla sla-breached"),
+        "breach marks in the queue: {after}"
+    );
+    assert!(
+        after.contains("sla sla-paused"),
+        "the waiting ticket shows as paused, not breached"
+    );
+}
