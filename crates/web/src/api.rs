@@ -12,9 +12,13 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
+use drifta_core::LocationId;
 use drifta_core::password::{self, PasswordError};
+use drifta_core::ticket::{Level, TicketKind, TicketStatus};
 use drifta_core::{Language, Permission, Role, Scope, TenantId, UserId};
-use drifta_store::{AuditFilter, NewUser, StoreError, User};
+use drifta_store::{
+    AuditFilter, NewTicket, NewUser, QueueFilter, QueueView, StatusFilter, StoreError, Ticket, User,
+};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -30,6 +34,14 @@ pub fn routes() -> Router<AppState> {
         .route("/users", get(users).post(create_user))
         .route("/users/{id}", get(user))
         .route("/audit", get(audit))
+        .route("/tickets", get(list_tickets).post(create_ticket))
+        .route("/tickets/{number}", get(ticket))
+        .route("/tickets/{number}/events", get(ticket_events))
+        .route("/tickets/{number}/comments", axum::routing::post(comment))
+        .route("/tickets/{number}/status", axum::routing::post(set_status))
+        .route("/tickets/{number}/assign", axum::routing::post(assign))
+        .route("/tickets/{number}/time", axum::routing::post(add_time))
+        .route("/callers", get(callers))
         .fallback(no_such_endpoint)
 }
 
@@ -412,5 +424,305 @@ async fn audit(
     let page = state.store.list_audit(&api.scope, &filter).await?;
     Ok(Json(
         json!({ "items": page.entries, "next_before": page.next_before_seq }),
+    ))
+}
+
+fn field_problem(field: &str, code: &str, message: &str) -> Problem {
+    Problem::field(field, code, message)
+}
+
+async fn find_ticket(state: &AppState, api: &ApiUser, number: &str) -> Result<Ticket, Problem> {
+    let n: i64 = number.parse().map_err(|_| {
+        Problem::new(
+            StatusCode::BAD_REQUEST,
+            "Bad ticket number",
+            "Ticket numbers are whole numbers such as 1042.",
+        )
+    })?;
+    Ok(state.store.ticket_by_number(&api.scope, n).await?)
+}
+
+#[derive(Deserialize)]
+struct TicketsQuery {
+    view: Option<String>,
+    status: Option<String>,
+    tenant: Option<String>,
+    requester: Option<String>,
+    limit: Option<String>,
+}
+
+async fn list_tickets(
+    State(state): State<AppState>,
+    api: ApiUser,
+    Query(q): Query<TicketsQuery>,
+) -> Result<Json<Value>, Problem> {
+    let view = match q.view.as_deref() {
+        None | Some("all") => QueueView::All,
+        Some("mine") => QueueView::Mine,
+        Some("unassigned") => QueueView::Unassigned,
+        Some(_) => {
+            return Err(field_problem(
+                "view",
+                "view-unknown",
+                "must be all, mine or unassigned",
+            ));
+        }
+    };
+    let status = match q.status.as_deref() {
+        None | Some("active") => StatusFilter::Active,
+        Some("done") => StatusFilter::Done,
+        Some("any") => StatusFilter::Any,
+        Some(_) => {
+            return Err(field_problem(
+                "status",
+                "status-filter-unknown",
+                "must be active, done or any",
+            ));
+        }
+    };
+    let requester = q
+        .requester
+        .as_deref()
+        .map(|r| {
+            UserId::parse(r)
+                .map_err(|e| Problem::new(StatusCode::BAD_REQUEST, "Bad id", e.to_string()))
+        })
+        .transpose()?;
+    let filter = QueueFilter {
+        view,
+        status,
+        tenant: q.tenant.as_deref().map(parse_tenant).transpose()?,
+        requester,
+        limit: int_param("limit", q.limit.as_deref())?.unwrap_or(100),
+    };
+    Ok(Json(
+        json!({ "items": state.store.list_tickets(&api.scope, &filter).await? }),
+    ))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CreateTicketInput {
+    tenant_id: String,
+    title: String,
+    #[serde(default)]
+    description: String,
+    #[serde(default)]
+    kind: Option<String>,
+    #[serde(default)]
+    impact: Option<String>,
+    #[serde(default)]
+    urgency: Option<String>,
+    #[serde(default)]
+    requester_id: Option<String>,
+    #[serde(default)]
+    location_id: Option<String>,
+    #[serde(default)]
+    category: String,
+}
+
+fn level(field: &str, value: Option<&str>) -> Result<Level, Problem> {
+    match value {
+        None => Ok(Level::Medium),
+        Some(v) => Level::parse(v)
+            .ok_or_else(|| field_problem(field, "level-unknown", "must be high, medium or low")),
+    }
+}
+
+async fn create_ticket(
+    State(state): State<AppState>,
+    api: ApiUser,
+    ApiJson(input): ApiJson<CreateTicketInput>,
+) -> Result<Response, Problem> {
+    let kind = match input.kind.as_deref() {
+        None => TicketKind::Incident,
+        Some(k) => TicketKind::parse(k).ok_or_else(|| {
+            field_problem(
+                "kind",
+                "kind-unknown",
+                "must be incident or service_request",
+            )
+        })?,
+    };
+    let requester_id = match input.requester_id.as_deref() {
+        Some(r) => Some(
+            UserId::parse(r)
+                .map_err(|e| field_problem("requester_id", "id-invalid", &e.to_string()))?,
+        ),
+        // A requester filing through the API files for themselves.
+        None if !api.scope.can_anywhere(Permission::Operate) => Some(api.user.id.clone()),
+        None => None,
+    };
+    let location_id = input
+        .location_id
+        .as_deref()
+        .map(|l| {
+            LocationId::parse(l)
+                .map_err(|e| field_problem("location_id", "id-invalid", &e.to_string()))
+        })
+        .transpose()?;
+    let ticket = state
+        .store
+        .create_ticket(
+            &api.scope,
+            NewTicket {
+                tenant_id: parse_tenant(&input.tenant_id)?,
+                kind,
+                title: input.title,
+                description: input.description,
+                requester_id,
+                location_id,
+                category: input.category,
+                impact: level("impact", input.impact.as_deref())?,
+                urgency: level("urgency", input.urgency.as_deref())?,
+                channel: "api".into(),
+            },
+        )
+        .await?;
+    Ok((StatusCode::CREATED, Json(json!(ticket))).into_response())
+}
+
+async fn ticket(
+    State(state): State<AppState>,
+    api: ApiUser,
+    Path(number): Path<String>,
+) -> Result<Json<Value>, Problem> {
+    Ok(Json(json!(find_ticket(&state, &api, &number).await?)))
+}
+
+async fn ticket_events(
+    State(state): State<AppState>,
+    api: ApiUser,
+    Path(number): Path<String>,
+) -> Result<Json<Value>, Problem> {
+    let t = find_ticket(&state, &api, &number).await?;
+    Ok(Json(
+        json!({ "items": state.store.ticket_events(&api.scope, &t).await? }),
+    ))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CommentInput {
+    body: String,
+    #[serde(default)]
+    internal: bool,
+}
+
+async fn comment(
+    State(state): State<AppState>,
+    api: ApiUser,
+    Path(number): Path<String>,
+    ApiJson(input): ApiJson<CommentInput>,
+) -> Result<Json<Value>, Problem> {
+    let t = find_ticket(&state, &api, &number).await?;
+    Ok(Json(json!(
+        state
+            .store
+            .add_comment(&api.scope, &t.id, &input.body, !input.internal)
+            .await?
+    )))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct StatusInput {
+    status: String,
+}
+
+async fn set_status(
+    State(state): State<AppState>,
+    api: ApiUser,
+    Path(number): Path<String>,
+    ApiJson(input): ApiJson<StatusInput>,
+) -> Result<Json<Value>, Problem> {
+    let t = find_ticket(&state, &api, &number).await?;
+    let next = TicketStatus::parse(&input.status).ok_or_else(|| {
+        field_problem(
+            "status",
+            "status-unknown",
+            "must be new, open, waiting_requester, waiting_supplier, resolved or closed",
+        )
+    })?;
+    Ok(Json(json!(
+        state.store.set_status(&api.scope, &t.id, next).await?
+    )))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AssignInput {
+    assignee_id: Option<String>,
+}
+
+async fn assign(
+    State(state): State<AppState>,
+    api: ApiUser,
+    Path(number): Path<String>,
+    ApiJson(input): ApiJson<AssignInput>,
+) -> Result<Json<Value>, Problem> {
+    let t = find_ticket(&state, &api, &number).await?;
+    let assignee = input
+        .assignee_id
+        .as_deref()
+        .map(|a| {
+            UserId::parse(a).map_err(|e| field_problem("assignee_id", "id-invalid", &e.to_string()))
+        })
+        .transpose()?;
+    Ok(Json(json!(
+        state
+            .store
+            .assign_ticket(&api.scope, &t.id, assignee.as_ref())
+            .await?
+    )))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TimeInput {
+    minutes: i64,
+    #[serde(default = "yes")]
+    billable: bool,
+    #[serde(default)]
+    note: String,
+}
+
+fn yes() -> bool {
+    true
+}
+
+async fn add_time(
+    State(state): State<AppState>,
+    api: ApiUser,
+    Path(number): Path<String>,
+    ApiJson(input): ApiJson<TimeInput>,
+) -> Result<Response, Problem> {
+    let t = find_ticket(&state, &api, &number).await?;
+    state
+        .store
+        .add_time(
+            &api.scope,
+            &t.id,
+            input.minutes,
+            input.billable,
+            &input.note,
+        )
+        .await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+#[derive(Deserialize)]
+struct CallersQuery {
+    #[serde(default)]
+    q: String,
+}
+
+async fn callers(
+    State(state): State<AppState>,
+    api: ApiUser,
+    Query(q): Query<CallersQuery>,
+) -> Result<Json<Value>, Problem> {
+    Ok(Json(
+        json!({ "items": state.store.search_callers(&api.scope, &q.q, 20).await? }),
     ))
 }

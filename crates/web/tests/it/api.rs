@@ -223,6 +223,16 @@ async fn every_documented_path_is_served() {
         .json()
         .await
         .unwrap();
+    let ticket: Value = c
+        .get(server.url("/api/v1/tickets?limit=1"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let some_number = ticket["items"][0]["number"].to_string();
     let paths = doc["paths"].as_object().unwrap();
     assert!(paths.len() >= 8);
     for (path, ops) in paths {
@@ -231,7 +241,8 @@ async fn every_documented_path_is_served() {
             .replace(
                 "/users/{id}",
                 &format!("/users/{}", me["id"].as_str().unwrap()),
-            );
+            )
+            .replace("{number}", &some_number);
         if ops.get("get").is_some() {
             let res = c
                 .get(server.url(&format!("/api/v1{concrete}")))
@@ -241,5 +252,185 @@ async fn every_documented_path_is_served() {
                 .unwrap();
             assert_eq!(res.status(), 200, "GET {path}");
         }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn tickets_through_the_api() {
+    for server in servers().await {
+        let tech = api_token(&server, "tekniker.nord").await;
+        let teacher = api_token(&server, "laerer.fjordvik").await;
+        let c = client();
+        let tenants: Value = c
+            .get(server.url("/api/v1/tenants"))
+            .bearer_auth(&tech)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let fjordvik = tenants["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|t| t["slug"] == "fjordvik")
+            .unwrap()["id"]
+            .clone();
+        let callers: Value = c
+            .get(server.url("/api/v1/callers?q=sletta"))
+            .bearer_auth(&tech)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let even = callers["items"][0]["id"].clone();
+
+        let body = json!({"tenant_id": fjordvik, "title": "Nettet er nede på skolen", "impact": "high", "urgency": "high", "requester_id": even});
+        let res = c
+            .post(server.url("/api/v1/tickets"))
+            .bearer_auth(&tech)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 201, "{}", server.label);
+        let t: Value = res.json().await.unwrap();
+        assert_eq!(t["priority"], "P1");
+        assert_eq!(t["channel"], "api");
+        assert!(t["resolution_due_at"].is_i64());
+        let n = t["number"].as_i64().unwrap();
+
+        let post = |path: String, token: String, body: Value| {
+            let c = c.clone();
+            let url = server.url(&path);
+            async move {
+                c.post(url)
+                    .bearer_auth(token)
+                    .json(&body)
+                    .send()
+                    .await
+                    .unwrap()
+            }
+        };
+        let res = post(
+            format!("/api/v1/tickets/{n}/status"),
+            tech.clone(),
+            json!({"status": "closed"}),
+        )
+        .await;
+        assert_eq!(
+            res.status(),
+            200,
+            "a new ticket may be closed at once (spam, duplicates)"
+        );
+        let res = post(
+            format!("/api/v1/tickets/{n}/status"),
+            tech.clone(),
+            json!({"status": "open"}),
+        )
+        .await;
+        assert_eq!(res.status(), 422, "closed is final");
+        let problem: Value = res.json().await.unwrap();
+        assert_eq!(problem["errors"][0]["code"], "status-transition");
+        let res = post(
+            format!("/api/v1/tickets/{n}/status"),
+            tech.clone(),
+            json!({"status": "sideways"}),
+        )
+        .await;
+        assert_eq!(res.status(), 422);
+
+        // The requester sees the ticket filed for them; a technician elsewhere does not.
+        let mine: Value = c
+            .get(server.url("/api/v1/tickets?status=any"))
+            .bearer_auth(&teacher)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert!(
+            mine["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|x| x["number"] == n)
+        );
+        let dk = api_token(&server, "tekniker.dk").await;
+        assert_eq!(
+            c.get(server.url(&format!("/api/v1/tickets/{n}")))
+                .bearer_auth(&dk)
+                .send()
+                .await
+                .unwrap()
+                .status(),
+            404
+        );
+        assert_eq!(
+            c.get(server.url("/api/v1/tickets/abc"))
+                .bearer_auth(&dk)
+                .send()
+                .await
+                .unwrap()
+                .status(),
+            400
+        );
+
+        // A requester files for themselves and may not act as staff.
+        let res = post(
+            "/api/v1/tickets".into(),
+            teacher.clone(),
+            json!({"tenant_id": fjordvik, "title": "Glemt passord til Visma"}),
+        )
+        .await;
+        assert_eq!(res.status(), 201);
+        let own: Value = res.json().await.unwrap();
+        assert_eq!(own["requester_name"], "Even Sletta");
+        let res = post(
+            format!("/api/v1/tickets/{}/status", own["number"]),
+            teacher.clone(),
+            json!({"status": "resolved"}),
+        )
+        .await;
+        assert_eq!(res.status(), 403);
+        let res = post(
+            format!("/api/v1/tickets/{}/comments", own["number"]),
+            teacher.clone(),
+            json!({"body": "Haster litt"}),
+        )
+        .await;
+        assert_eq!(res.status(), 200);
+        let res = post(
+            format!("/api/v1/tickets/{}/time", own["number"]),
+            tech.clone(),
+            json!({"minutes": 5000}),
+        )
+        .await;
+        assert_eq!(res.status(), 422);
+        let res = post(
+            format!("/api/v1/tickets/{}/time", own["number"]),
+            tech.clone(),
+            json!({"minutes": 12, "note": "reset"}),
+        )
+        .await;
+        assert_eq!(res.status(), 204);
+        let res = post(
+            "/api/v1/tickets".into(),
+            tech.clone(),
+            json!({"tenant_id": fjordvik, "title": ""}),
+        )
+        .await;
+        assert_eq!(res.status(), 422);
+        let res = post(
+            "/api/v1/tickets".into(),
+            tech.clone(),
+            json!({"tenant_id": fjordvik, "title": "x", "impact": "enormous"}),
+        )
+        .await;
+        assert_eq!(res.status(), 422);
     }
 }
