@@ -10,6 +10,7 @@ pub mod demo;
 mod error;
 mod login_limit;
 mod migrate;
+mod search;
 mod sessions;
 mod sql;
 mod tenants;
@@ -23,6 +24,7 @@ pub use audit::{AuditFilter, AuditPage};
 pub use db::{Backend, ConnectOptions, Store, redact_url};
 pub use error::StoreError;
 pub use migrate::{MIGRATIONS, Migration, SchemaStatus};
+pub use search::query_words;
 pub use sessions::Session;
 pub use tenants::{Location, NewLocation, NewTenant};
 pub use tickets::{

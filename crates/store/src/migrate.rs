@@ -43,6 +43,13 @@ pub static MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/0002_service_desk.sqlite.sql"),
         postgres: include_str!("../migrations/0002_service_desk.postgres.sql"),
     },
+    Migration {
+        version: 3,
+        name: "search",
+        common: include_str!("../migrations/0003_search.sql"),
+        sqlite: include_str!("../migrations/0003_search.sqlite.sql"),
+        postgres: include_str!("../migrations/0003_search.postgres.sql"),
+    },
 ];
 
 /// Where a database stands against this binary's migrations.

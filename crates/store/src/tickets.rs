@@ -520,6 +520,7 @@ impl Store {
             },
         )
         .await?;
+        tx.index_ticket(&new.tenant_id, &id).await?;
         tx.audit(
             scope.actor(),
             now,
@@ -605,6 +606,27 @@ impl Store {
             .push(order)
             .push(" LIMIT ")
             .push_arg(filter.limit.clamp(1, 500));
+        Ok(self
+            .fetch_all::<TicketRow>(sql)
+            .await?
+            .into_iter()
+            .map(ticket_from_row)
+            .collect())
+    }
+
+    /// The tickets with these ids that the scope may read.
+    pub(crate) async fn tickets_by_ids(
+        &self,
+        scope: &Scope,
+        ids: Vec<String>,
+        filter: &QueueFilter,
+    ) -> Result<Vec<Ticket>, StoreError> {
+        let mut sql = visible(Sql::new(TICKET_SELECT), scope)
+            .push(" AND ")
+            .push_in("t.id", ids);
+        if let Some(t) = &filter.tenant {
+            sql = sql.push(" AND t.tenant_id = ").push_arg(t.as_str());
+        }
         Ok(self
             .fetch_all::<TicketRow>(sql)
             .await?
@@ -701,6 +723,9 @@ impl Store {
                 .push_arg(ticket.id.as_str()),
         )
         .await?;
+        if public {
+            tx.index_ticket(&ticket.tenant_id, &ticket.id).await?;
+        }
         tx.audit(
             scope.actor(),
             now,

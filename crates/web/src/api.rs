@@ -42,6 +42,7 @@ pub fn routes() -> Router<AppState> {
         .route("/tickets/{number}/assign", axum::routing::post(assign))
         .route("/tickets/{number}/time", axum::routing::post(add_time))
         .route("/callers", get(callers))
+        .route("/search", get(search))
         .fallback(no_such_endpoint)
 }
 
@@ -724,5 +725,23 @@ async fn callers(
 ) -> Result<Json<Value>, Problem> {
     Ok(Json(
         json!({ "items": state.store.search_callers(&api.scope, &q.q, 20).await? }),
+    ))
+}
+
+#[derive(Deserialize)]
+struct SearchQuery {
+    #[serde(default)]
+    q: String,
+    limit: Option<String>,
+}
+
+async fn search(
+    State(state): State<AppState>,
+    api: ApiUser,
+    Query(q): Query<SearchQuery>,
+) -> Result<Json<Value>, Problem> {
+    let limit = int_param("limit", q.limit.as_deref())?.unwrap_or(50);
+    Ok(Json(
+        json!({ "items": state.store.search_tickets(&api.scope, &q.q, limit).await? }),
     ))
 }

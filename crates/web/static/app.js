@@ -130,3 +130,11 @@ document.addEventListener("keydown", (event) => {
     }
   });
 })();
+
+// "/" jumps to the search field, as in most tools technicians already use.
+document.addEventListener("keydown", (event) => {
+  const t = event.target;
+  if (t instanceof HTMLInputElement || t instanceof HTMLTextAreaElement || t instanceof HTMLSelectElement) return;
+  const field = document.querySelector(`[data-focus-key="${CSS.escape(event.key)}"]`);
+  if (field) { event.preventDefault(); field.focus(); }
+});

@@ -4,6 +4,7 @@
 mod audit;
 mod isolation;
 mod schema;
+mod search;
 mod sessions;
 mod support;
 mod tickets;

@@ -46,6 +46,7 @@ pub fn routes() -> Router<AppState> {
             post(admin_users::set_password),
         )
         .route("/audit", get(audit::audit))
+        .route("/search", get(tickets::search))
         .route("/tickets", get(tickets::queue).post(tickets::create))
         .route("/tickets/new", get(tickets::new_form))
         .route("/tickets/callers", get(tickets::callers_json))

@@ -801,3 +801,48 @@ pub async fn caller_recent_json(
         .collect();
     Ok(Json(json!({ "caller": caller, "items": items })).into_response())
 }
+
+#[derive(Template)]
+#[template(path = "search.html")]
+struct SearchPage {
+    tr: Tr,
+    shell: Option<Shell>,
+    q: String,
+    rows: Vec<(i64, String, String, String)>,
+}
+
+#[derive(Deserialize)]
+pub struct SearchQuery {
+    #[serde(default)]
+    q: String,
+}
+
+/// Full-text search over the tickets the person may read (narrowed by the switcher).
+pub async fn search(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Query(q): Query<SearchQuery>,
+) -> Result<Response, PageError> {
+    let rows = state
+        .store
+        .search_tickets(&ctx.view_scope(), &q.q, 50)
+        .await
+        .map_err(|e| ctx.store_err(e))?
+        .into_iter()
+        .map(|t| {
+            (
+                t.number,
+                t.title,
+                t.tenant_name,
+                status_name(&ctx.tr, t.status),
+            )
+        })
+        .collect();
+    let page = SearchPage {
+        tr: ctx.tr,
+        shell: Some(Shell::build(&state, &ctx, "/search").await?),
+        q: q.q.chars().take(200).collect(),
+        rows,
+    };
+    html(ctx.tr, &page)
+}

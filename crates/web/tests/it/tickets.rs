@@ -337,3 +337,41 @@ async fn the_queue_marks_breached_slas() {
         "the waiting ticket shows as paused, not breached"
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn search_finds_partial_words_and_respects_scope() {
+    for server in servers().await {
+        let (c, _) = sign_in(&server, "tekniker.nord").await;
+        let page = c
+            .get(server.url("/search?q=prosjektor"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(
+            page.contains("Prosjektoren i klasserom 3"),
+            "{}",
+            server.label
+        );
+        let page = c
+            .get(server.url("/search?q=trygghedsalarm"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(
+            page.contains("id=\"no-results\""),
+            "Vindå's ticket is outside this technician's scope"
+        );
+        let res = c
+            .get(server.url("/search?q=%22OR*%20(NEAR"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 200, "operators are plain text, never a 500");
+    }
+}
