@@ -177,7 +177,7 @@ impl Store {
                 &QueueFilter::default(),
             )
             .await?;
-        tickets.sort_by(|a, b| b.updated_at.cmp(&a.updated_at));
+        tickets.sort_by_key(|t| std::cmp::Reverse(t.updated_at));
         tickets.truncate(limit as usize);
         Ok(tickets)
     }
