@@ -28,7 +28,7 @@ pub use search::query_words;
 pub use sessions::Session;
 pub use tenants::{Location, NewLocation, NewTenant};
 pub use tickets::{
-    Caller, NewTicket, QueueFilter, QueueView, StatusFilter, Ticket, TicketEvent,
+    Caller, NewTicket, QueueFilter, QueueView, StatusFilter, Ticket, TicketEvent, TimeEntry,
     default_sla_minutes,
 };
 pub use tokens::ApiToken;

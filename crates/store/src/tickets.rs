@@ -103,6 +103,18 @@ pub struct QueueFilter {
     pub limit: i64,
 }
 
+/// One recorded stretch of work, for the monthly time report.
+#[derive(Clone, Debug, Serialize)]
+pub struct TimeEntry {
+    pub at: i64,
+    pub ticket_number: i64,
+    pub ticket_title: String,
+    pub technician: String,
+    pub minutes: i64,
+    pub billable: bool,
+    pub note: String,
+}
+
 /// A person who might be calling: for the phone form's lookup.
 #[derive(Clone, Debug, Serialize)]
 pub struct Caller {
@@ -1004,6 +1016,44 @@ impl Store {
             .await?
             .unwrap_or((None, None));
         Ok((billable.unwrap_or(0), total.unwrap_or(0)))
+    }
+
+    /// Time recorded in one municipality between two instants, oldest first: what the
+    /// municipality pays for and steers.
+    pub async fn time_entries(
+        &self,
+        scope: &Scope,
+        tenant: &TenantId,
+        from_ms: i64,
+        to_ms: i64,
+    ) -> Result<Vec<TimeEntry>, StoreError> {
+        scope.require(tenant, Permission::ReadAll)?;
+        let sql = Sql::new(
+            "SELECT e.at, t.number, t.title, u.display_name, e.minutes, e.billable, e.note \
+             FROM time_entries e JOIN tickets t ON t.tenant_id = e.tenant_id AND t.id = e.ticket_id \
+             JOIN users u ON u.id = e.user_id \
+             WHERE e.tenant_id = $1 AND e.at >= $2 AND e.at < $3 AND ",
+        )
+        .arg(tenant.as_str())
+        .arg(from_ms)
+        .arg(to_ms)
+        .in_scope(scope, Permission::ReadAll, "e.tenant_id")
+        .push(" ORDER BY e.at");
+        type Row = (i64, i64, String, String, i64, bool, String);
+        Ok(self
+            .fetch_all::<Row>(sql)
+            .await?
+            .into_iter()
+            .map(|r| TimeEntry {
+                at: r.0,
+                ticket_number: r.1,
+                ticket_title: r.2,
+                technician: r.3,
+                minutes: r.4,
+                billable: r.5,
+                note: r.6,
+            })
+            .collect())
     }
 
     /// People who might be calling, by name, user name, e-mail or phone digits, in the

@@ -17,6 +17,8 @@ pub struct Shell {
     pub can_read_audit: bool,
     /// Works tickets somewhere: shows the queue and the phone form.
     pub can_operate: bool,
+    /// Reads a municipality's figures (coordinators, technicians, auditors).
+    pub can_read_reports: bool,
     /// Files requests (or reads tickets): shows the ticket list.
     pub can_see_tickets: bool,
     /// Where the language and switcher forms return to.
@@ -44,6 +46,7 @@ impl Shell {
             can_manage_users: ctx.scope.can_anywhere(Permission::ManageUsers),
             can_read_audit: ctx.scope.can_anywhere(Permission::ReadAudit),
             can_operate: ctx.scope.can_anywhere(Permission::Operate),
+            can_read_reports: ctx.scope.can_anywhere(Permission::ReadAll),
             can_see_tickets: ctx.scope.can_anywhere(Permission::Request)
                 || ctx.scope.can_anywhere(Permission::ReadAll),
             path: path.to_string(),

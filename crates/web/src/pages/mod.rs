@@ -5,6 +5,7 @@ mod admin_users;
 mod audit;
 mod dashboard;
 mod login;
+mod reports;
 mod tickets;
 
 use crate::AppState;
@@ -47,6 +48,8 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/audit", get(audit::audit))
         .route("/search", get(tickets::search))
+        .route("/reports/time", get(reports::time_report))
+        .route("/reports/time.csv", get(reports::time_report_csv))
         .route("/tickets", get(tickets::queue).post(tickets::create))
         .route("/tickets/new", get(tickets::new_form))
         .route("/tickets/callers", get(tickets::callers_json))

@@ -375,3 +375,117 @@ async fn search_finds_partial_words_and_respects_scope() {
         assert_eq!(res.status(), 200, "operators are plain text, never a 500");
     }
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn monthly_time_report_and_csv_for_the_municipality() {
+    for server in servers().await {
+        let (tech, csrf) = sign_in(&server, "tekniker.nord").await;
+        let queue = tech
+            .get(server.url("/tickets"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        let number = queue
+            .split("<a href=\"/tickets/")
+            .find_map(|s| {
+                let (n, rest) = s.split_once('"')?;
+                rest.starts_with(">Prosjektoren").then(|| n.to_string())
+            })
+            .expect("demo ticket");
+        for (minutes, billable) in [("45", "1"), ("15", "")] {
+            let mut form = vec![
+                ("csrf", csrf.as_str()),
+                ("minutes", minutes),
+                ("note", "Fjernhjelp; \"byttet\" kabel"),
+            ];
+            if !billable.is_empty() {
+                form.push(("billable", billable));
+            }
+            let res = tech
+                .post(server.url(&format!("/tickets/{number}/time")))
+                .form(&form)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(res.status(), 303);
+        }
+        let (coord, _) = sign_in(&server, "koordinator.fjordvik").await;
+        let page = coord
+            .get(server.url("/reports/time"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(
+            page.contains("1.00 timer, av dette 0.75 fakturerbare"),
+            "{}: {page}",
+            server.label
+        );
+        let csv_res = coord
+            .get(server.url("/reports/time.csv"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(csv_res.status(), 200);
+        assert!(
+            csv_res.headers()["content-disposition"]
+                .to_str()
+                .unwrap()
+                .contains("drifta-time-fjordvik-")
+        );
+        let csv = csv_res.text().await.unwrap();
+        assert!(
+            csv.contains("\"Fjernhjelp; \"\"byttet\"\" kabel\""),
+            "{csv}"
+        );
+        assert_eq!(csv.lines().count(), 3, "header and two entries");
+
+        let egeholm = {
+            let scope = server
+                .store
+                .installation_scope(drifta_core::Actor::system("t"))
+                .await
+                .unwrap();
+            server
+                .store
+                .find_tenant_by_slug(&scope, "egeholm")
+                .await
+                .unwrap()
+                .id
+        };
+        let res = coord
+            .get(server.url(&format!("/reports/time?tenant={egeholm}")))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            res.status(),
+            404,
+            "another municipality's hours are not theirs to see"
+        );
+        assert_eq!(
+            coord
+                .get(server.url("/reports/time?month=2026-13"))
+                .send()
+                .await
+                .unwrap()
+                .status(),
+            400
+        );
+        let (teacher, _) = sign_in(&server, "laerer.fjordvik").await;
+        assert_eq!(
+            teacher
+                .get(server.url("/reports/time"))
+                .send()
+                .await
+                .unwrap()
+                .status(),
+            403
+        );
+    }
+}
