@@ -6,6 +6,7 @@
 pub mod audit;
 pub mod calendar;
 pub mod clock;
+pub mod desk;
 pub mod ids;
 pub mod lang;
 pub mod password;

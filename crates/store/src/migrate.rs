@@ -50,6 +50,13 @@ pub static MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/0003_search.sqlite.sql"),
         postgres: include_str!("../migrations/0003_search.postgres.sql"),
     },
+    Migration {
+        version: 5,
+        name: "desk_settings",
+        common: include_str!("../migrations/0005_desk_settings.sql"),
+        sqlite: include_str!("../migrations/0005_desk_settings.sqlite.sql"),
+        postgres: include_str!("../migrations/0005_desk_settings.postgres.sql"),
+    },
 ];
 
 /// Where a database stands against this binary's migrations.

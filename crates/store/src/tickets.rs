@@ -8,6 +8,7 @@ use crate::sql::Sql;
 use crate::users::{User, UserRow, user_from_row};
 use drifta_core::calendar::BusinessCalendar;
 use drifta_core::clock::from_millis;
+use drifta_core::desk::DeskSettings;
 use drifta_core::sla::{Pause, SlaClock};
 use drifta_core::ticket::{
     Level, Priority, PriorityMatrix, TicketKind, TicketStatus, TransitionError,
@@ -314,7 +315,8 @@ impl Tx {
 }
 
 impl Store {
-    /// The business calendar of a municipality (its country's holidays, its time zone).
+    /// The business calendar of a municipality: its country's holidays, its time zone and
+    /// its own desk settings (or the country's defaults).
     async fn calendar_of(&self, tenant: &TenantId) -> Result<BusinessCalendar, StoreError> {
         let (country, zone): (String, String) = self
             .fetch_optional(
@@ -324,15 +326,139 @@ impl Store {
             .await?
             .ok_or(StoreError::NotFound)?;
         let country = Country::parse(&country).unwrap_or(Country::No);
-        BusinessCalendar::with_time_zone_name(country, &zone)
-            .or_else(|_| BusinessCalendar::for_country(country))
-            .map_err(|_| {
-                StoreError::Invalid(FieldError::new(
-                    "time_zone",
-                    "time-zone-unknown",
-                    "is not a known time zone",
-                ))
-            })
+        let settings = self.desk_settings_unscoped(tenant, country).await?;
+        settings
+            .calendar(country, &zone)
+            .map_err(|e| StoreError::Inconsistent(format!("desk settings of {tenant}: {e}")))
+    }
+
+    pub(crate) async fn desk_settings_unscoped(
+        &self,
+        tenant: &TenantId,
+        country: Country,
+    ) -> Result<DeskSettings, StoreError> {
+        let row: Option<(String,)> = self
+            .fetch_optional(
+                Sql::new("SELECT settings FROM desk_settings WHERE tenant_id = $1")
+                    .arg(tenant.as_str()),
+            )
+            .await?;
+        Ok(row
+            .and_then(|(json,)| serde_json::from_str(&json).ok())
+            .unwrap_or_else(|| DeskSettings::defaults(country)))
+    }
+
+    /// A municipality's desk settings and SLA targets (minutes per priority), for its
+    /// administrators and anyone who reads its figures.
+    pub async fn desk_settings(
+        &self,
+        scope: &Scope,
+        tenant: &TenantId,
+    ) -> Result<(DeskSettings, Vec<(Priority, Option<i64>, Option<i64>)>), StoreError> {
+        scope.require(tenant, Permission::ReadAll)?;
+        let t = self.get_tenant(scope, tenant).await?;
+        let settings = self.desk_settings_unscoped(tenant, t.country).await?;
+        let mut targets = Vec::new();
+        for p in Priority::ALL {
+            let (a, b) = self.sla_budgets(tenant, *p).await?;
+            targets.push((*p, a.map(|d| d.as_mins()), b.map(|d| d.as_mins())));
+        }
+        Ok((settings, targets))
+    }
+
+    /// Saves desk settings and SLA targets, then recomputes the due times of the
+    /// municipality's open tickets so queues reflect the new rules at once.
+    pub async fn save_desk_settings(
+        &self,
+        scope: &Scope,
+        tenant: &TenantId,
+        settings: &DeskSettings,
+        targets: &[(Priority, Option<i64>, Option<i64>)],
+    ) -> Result<(), StoreError> {
+        scope.require(tenant, Permission::ManageTenants)?;
+        let t = self.get_tenant(scope, tenant).await?;
+        if let Err(e) = settings.calendar(t.country, &t.time_zone) {
+            return Err(StoreError::Invalid(FieldError::new(
+                e.field,
+                e.code,
+                "is not valid",
+            )));
+        }
+        for (_, a, b) in targets {
+            for minutes in [a, b].into_iter().flatten() {
+                if !(1..=60 * 24 * 60).contains(minutes) {
+                    return Err(StoreError::Invalid(FieldError::new(
+                        "sla",
+                        "sla-range",
+                        "targets are from 1 minute to 60 days",
+                    )));
+                }
+            }
+        }
+        let before = self.desk_settings(scope, tenant).await?;
+        let now = self.now_ms();
+        let json = serde_json::to_string(settings).unwrap_or_default();
+        let mut tx = self.begin().await?;
+        tx.execute(Sql::new("DELETE FROM desk_settings WHERE tenant_id = $1").arg(tenant.as_str()))
+            .await?;
+        tx.execute(
+            Sql::new("INSERT INTO desk_settings (tenant_id, settings) VALUES ($1, $2)")
+                .arg(tenant.as_str())
+                .arg(json),
+        )
+        .await?;
+        tx.execute(Sql::new("DELETE FROM sla_policies WHERE tenant_id = $1").arg(tenant.as_str()))
+            .await?;
+        for (p, a, b) in targets {
+            tx.execute(
+                Sql::new("INSERT INTO sla_policies (tenant_id, priority, first_response_minutes, resolution_minutes) VALUES ($1, $2, $3, $4)")
+                    .arg(tenant.as_str())
+                    .arg(p.as_str())
+                    .arg(*a)
+                    .arg(*b),
+            )
+            .await?;
+        }
+        tx.audit(
+            scope.actor(),
+            now,
+            Change {
+                tenant: Some(tenant),
+                action: "update",
+                object_type: "desk_settings",
+                object_id: tenant.as_str(),
+                before: Some(serde_json::json!({"settings": before.0, "sla": before.1})),
+                after: Some(serde_json::json!({"settings": settings, "sla": targets})),
+            },
+        )
+        .await?;
+        tx.commit().await?;
+
+        let open: Vec<(String, i64, String)> = self
+            .fetch_all(
+                Sql::new("SELECT id, created_at, priority FROM tickets WHERE tenant_id = $1 AND status NOT IN ('resolved', 'closed')")
+                    .arg(tenant.as_str()),
+            )
+            .await?;
+        for chunk in open.chunks(500) {
+            let mut tx = self.begin().await?;
+            for (id, created, priority) in chunk {
+                let priority = Priority::parse(priority).unwrap_or(Priority::P3);
+                let (a, b) = self
+                    .compute_dues(&mut tx, tenant, id, *created, priority)
+                    .await?;
+                tx.execute(
+                    Sql::new("UPDATE tickets SET response_due_at = $1, resolution_due_at = $2 WHERE tenant_id = $3 AND id = $4")
+                        .arg(a)
+                        .arg(b)
+                        .arg(tenant.as_str())
+                        .arg(id.as_str()),
+                )
+                .await?;
+            }
+            tx.commit().await?;
+        }
+        Ok(())
     }
 
     /// First-response and resolution budgets for a municipality and priority.

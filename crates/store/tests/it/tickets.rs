@@ -470,3 +470,78 @@ async fn callers_are_found_by_name_letters_and_phone_digits() {
         );
     }
 }
+
+#[tokio::test]
+async fn desk_settings_change_due_times_of_open_tickets() {
+    for db in backends().await {
+        let clock = Arc::new(ManualClock::new(tuesday_nine()));
+        let store = db.store.clone().with_clock(clock.clone());
+        let (_, munis, scope) = provider_with(&store, 1).await;
+        let t = store
+            .create_ticket(
+                &scope,
+                ticket(&munis[0], "Skriver", Level::Medium, Level::High),
+            )
+            .await
+            .unwrap();
+        assert_eq!(t.resolution_due_at, Some(ms("2026-11-25T08:30:00Z")));
+
+        // Wednesday is a staff day, and P2 gets 4 hours.
+        let (mut settings, mut targets) = store.desk_settings(&scope, &munis[0]).await.unwrap();
+        settings.closures = "2026-11-25 # personaldag".into();
+        for t in targets.iter_mut() {
+            if t.0 == Priority::P2 {
+                t.2 = Some(4 * 60);
+            }
+        }
+        store
+            .save_desk_settings(&scope, &munis[0], &settings, &targets)
+            .await
+            .unwrap();
+        let t = store.get_ticket(&scope, &t.id).await.unwrap();
+        assert_eq!(
+            t.resolution_due_at,
+            Some(ms("2026-11-24T12:00:00Z")),
+            "{}: 09:00 + 4 h on Tuesday",
+            db.label
+        );
+        let next = store
+            .create_ticket(
+                &scope,
+                ticket(&munis[0], "Neste", Level::Medium, Level::High),
+            )
+            .await
+            .unwrap();
+        assert_eq!(next.resolution_due_at, Some(ms("2026-11-24T12:00:00Z")));
+
+        // Bad settings are refused and change nothing.
+        let mut bad = settings.clone();
+        bad.hours[0] = "8 til 4".into();
+        let err = store
+            .save_desk_settings(&scope, &munis[0], &bad, &targets)
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(err, StoreError::Invalid(ref f) if f.field == "hours_mon"),
+            "{err}"
+        );
+        let (kept, _) = store.desk_settings(&scope, &munis[0]).await.unwrap();
+        assert_eq!(kept, settings);
+        // Only administrators change them.
+        let coordinator = user_with(
+            &store,
+            &scope,
+            &munis[0],
+            &[(munis[0].clone(), Role::Coordinator)],
+        )
+        .await;
+        let coordinator = store.scope_for(&coordinator, "").await.unwrap();
+        assert!(store.desk_settings(&coordinator, &munis[0]).await.is_ok());
+        assert!(matches!(
+            store
+                .save_desk_settings(&coordinator, &munis[0], &settings, &targets)
+                .await,
+            Err(StoreError::Denied(_))
+        ));
+    }
+}

@@ -91,6 +91,8 @@ pub async fn dashboard(State(state): State<AppState>, ctx: Ctx) -> Result<Respon
 struct TenantPage {
     tr: Tr,
     shell: Option<Shell>,
+    id: String,
+    can_see_desk: bool,
     name: String,
     country: String,
     time_zone: String,
@@ -120,6 +122,9 @@ pub async fn tenant(
     let page = TenantPage {
         tr: ctx.tr,
         shell: Some(Shell::build(&state, &ctx, &format!("/tenants/{id}")).await?),
+        can_see_desk: ctx.scope.can(&id, drifta_core::Permission::ReadAll)
+            && tenant.kind == TenantKind::Municipality,
+        id: id.to_string(),
         name: tenant.name,
         country: country_name(&ctx.tr, tenant.country),
         time_zone: tenant.time_zone,

@@ -4,6 +4,7 @@ mod account;
 mod admin_users;
 mod audit;
 mod dashboard;
+mod desk;
 mod login;
 mod reports;
 mod tickets;
@@ -25,6 +26,7 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/", get(dashboard::dashboard))
         .route("/tenants/{id}", get(dashboard::tenant))
+        .route("/tenants/{id}/desk", get(desk::show).post(desk::save))
         .route("/login", get(login::login_page).post(login::login))
         .route("/logout", post(login::logout))
         .route("/switch", post(switch_tenant))

@@ -489,3 +489,95 @@ async fn monthly_time_report_and_csv_for_the_municipality() {
         );
     }
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn desk_settings_page_saves_and_names_the_bad_line() {
+    let server = start_on(drifta_store::testing::sqlite().await, WebConfig::default()).await;
+    let scope = server
+        .store
+        .installation_scope(drifta_core::Actor::system("t"))
+        .await
+        .unwrap();
+    let fjordvik = server
+        .store
+        .find_tenant_by_slug(&scope, "fjordvik")
+        .await
+        .unwrap()
+        .id;
+    let (admin, csrf) = sign_in(&server, "admin").await;
+    let page = admin
+        .get(server.url(&format!("/tenants/{fjordvik}/desk")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("value=\"08:00-15:30\""), "defaults are shown");
+    let mut form = vec![
+        ("csrf", csrf.clone()),
+        ("hours_mon", "08:00-15:30".to_string()),
+        ("hours_tue", "08:00-15:30".into()),
+        ("hours_wed", "08:00-15:30".into()),
+        ("hours_thu", "08:00-15:30".into()),
+        ("hours_fri", "08:00-14:00".into()),
+        ("hours_sat", String::new()),
+        ("hours_sun", String::new()),
+        ("half_days", "12-24 12:00\n12-31 12:00".into()),
+        ("closures", "2026-08-14 # personaldag\n2026-13-01".into()),
+        ("response_p1", "30".into()),
+        ("resolution_p1", "240".into()),
+    ];
+    let res = admin
+        .post(server.url(&format!("/tenants/{fjordvik}/desk")))
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 422);
+    let body = res.text().await.unwrap();
+    assert!(
+        body.contains("Lokale stengedager, linje 2"),
+        "the message names the field and line"
+    );
+    form[9].1 = "2026-08-14 # personaldag".into();
+    let res = admin
+        .post(server.url(&format!("/tenants/{fjordvik}/desk")))
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 303);
+    let page = admin
+        .get(server.url(&format!("/tenants/{fjordvik}/desk")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("value=\"08:00-14:00\"") && page.contains("2026-08-14 # personaldag"));
+
+    let (tech, tech_csrf) = sign_in(&server, "tekniker").await;
+    form[0].1 = tech_csrf;
+    let res = tech
+        .post(server.url(&format!("/tenants/{fjordvik}/desk")))
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 403);
+    let (coord, _) = sign_in(&server, "koordinator.fjordvik").await;
+    let page = coord
+        .get(server.url(&format!("/tenants/{fjordvik}/desk")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("readonly") && !page.contains("id=\"save-desk\""),
+        "coordinators read, not edit"
+    );
+}
