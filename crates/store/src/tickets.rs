@@ -288,6 +288,20 @@ struct EventRecord<'a> {
 }
 
 impl Tx {
+    /// The instant to stamp a ticket change with: now, but always later than the
+    /// municipality's latest change, so "latest change" alone tells live views that
+    /// something changed even when two changes fall in the same millisecond.
+    async fn ticket_stamp(&mut self, tenant: &TenantId, now: i64) -> Result<i64, StoreError> {
+        let (latest,): (Option<i64>,) = self
+            .fetch_optional(
+                Sql::new("SELECT MAX(updated_at) FROM tickets WHERE tenant_id = $1")
+                    .arg(tenant.as_str()),
+            )
+            .await?
+            .unwrap_or((None,));
+        Ok(latest.map_or(now, |l| now.max(l + 1)))
+    }
+
     async fn ticket_event(
         &mut self,
         tenant: &TenantId,
@@ -608,6 +622,7 @@ impl Store {
         let id = UserId::generate().to_string();
         let now = self.now_ms();
         let mut tx = self.begin().await?;
+        let stamp = tx.ticket_stamp(&new.tenant_id, now).await?;
         let (number,): (i64,) = tx
             .fetch_optional(Sql::new("SELECT next FROM ticket_counter WHERE id = 1"))
             .await?
@@ -617,7 +632,7 @@ impl Store {
         ))
         .await?;
         tx.execute(
-            Sql::new("INSERT INTO tickets (tenant_id, id, number, kind, title, description, requester_id, location_id, category, impact, urgency, priority, status, channel, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 'new', $13, $14, $14)")
+            Sql::new("INSERT INTO tickets (tenant_id, id, number, kind, title, description, requester_id, location_id, category, impact, urgency, priority, status, channel, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 'new', $13, $14, $15)")
                 .arg(new.tenant_id.as_str())
                 .arg(id.as_str())
                 .arg(number)
@@ -631,7 +646,8 @@ impl Store {
                 .arg(new.urgency.as_str())
                 .arg(priority.as_str())
                 .arg(new.channel.as_str())
-                .arg(now),
+                .arg(now)
+                .arg(stamp),
         )
         .await?;
         let (response_due, resolution_due) = self
@@ -752,6 +768,24 @@ impl Store {
             .collect())
     }
 
+    /// A fingerprint of the tickets a view shows (latest change and count), so live views can
+    /// poll cheaply and every node sees changes made on any other node.
+    pub async fn tickets_version(
+        &self,
+        scope: &Scope,
+        ticket: Option<&str>,
+    ) -> Result<(i64, i64), StoreError> {
+        let mut sql = visible(
+            Sql::new("SELECT MAX(t.updated_at), COUNT(*) FROM tickets t WHERE "),
+            scope,
+        );
+        if let Some(id) = ticket {
+            sql = sql.push(" AND t.id = ").push_arg(id);
+        }
+        let (max, count): (Option<i64>, i64) = self.fetch_optional(sql).await?.unwrap_or((None, 0));
+        Ok((max.unwrap_or(0), count))
+    }
+
     /// The tickets with these ids that the scope may read.
     pub(crate) async fn tickets_by_ids(
         &self,
@@ -837,6 +871,7 @@ impl Store {
         }
         let now = self.now_ms();
         let mut tx = self.begin().await?;
+        let stamp = tx.ticket_stamp(&ticket.tenant_id, now).await?;
         tx.ticket_event(
             &ticket.tenant_id,
             &ticket.id,
@@ -850,7 +885,7 @@ impl Store {
             },
         )
         .await?;
-        let mut sql = Sql::new("UPDATE tickets SET updated_at = ").push_arg(now);
+        let mut sql = Sql::new("UPDATE tickets SET updated_at = ").push_arg(stamp);
         if staff && public && ticket.first_response_at.is_none() {
             sql = sql.push(", first_response_at = ").push_arg(now);
         }
@@ -908,6 +943,7 @@ impl Store {
         let now = self.now_ms();
         let tenant = ticket.tenant_id.as_str();
         let mut tx = self.begin().await?;
+        let stamp = tx.ticket_stamp(&ticket.tenant_id, now).await?;
         if next.pauses_sla() && !ticket.status.pauses_sla() {
             tx.execute(
                 Sql::new(
@@ -943,7 +979,7 @@ impl Store {
         tx.execute(
             Sql::new("UPDATE tickets SET status = $1, updated_at = $2, resolved_at = $3, closed_at = $4, first_response_at = $5, response_due_at = $6, resolution_due_at = $7 WHERE tenant_id = $8 AND id = $9")
                 .arg(next.as_str())
-                .arg(now)
+                .arg(stamp)
                 .arg(resolved_at)
                 .arg((next == TicketStatus::Closed).then_some(now))
                 .arg(first_response)
@@ -1005,10 +1041,11 @@ impl Store {
         }
         let now = self.now_ms();
         let mut tx = self.begin().await?;
+        let stamp = tx.ticket_stamp(&ticket.tenant_id, now).await?;
         tx.execute(
             Sql::new("UPDATE tickets SET assignee_id = $1, updated_at = $2 WHERE tenant_id = $3 AND id = $4")
                 .arg(assignee.map(|a| a.to_string()))
-                .arg(now)
+                .arg(stamp)
                 .arg(ticket.tenant_id.as_str())
                 .arg(ticket.id.as_str()),
         )

@@ -11,6 +11,7 @@ mod error;
 mod forms;
 mod headers;
 pub mod i18n;
+mod live;
 mod pages;
 mod shell;
 
@@ -47,6 +48,8 @@ pub struct WebConfig {
     pub max_failures_per_account: i64,
     /// ... or this many per client address.
     pub max_failures_per_ip: i64,
+    /// How often live views (server-sent events) check for changes.
+    pub live_poll: std::time::Duration,
 }
 
 impl Default for WebConfig {
@@ -58,6 +61,7 @@ impl Default for WebConfig {
             login_window: SignedDuration::from_mins(15),
             max_failures_per_account: 5,
             max_failures_per_ip: 30,
+            live_poll: std::time::Duration::from_secs(2),
         }
     }
 }
@@ -69,6 +73,9 @@ pub struct AppInner {
     /// Verified against when a sign-in names an unknown user, so that answer takes as long
     /// as a wrong password and does not reveal which names exist.
     dummy_hash: String,
+    /// Flips to true when the server shuts down, so long-lived event streams end and the
+    /// graceful shutdown does not wait for them.
+    shutdown: tokio::sync::watch::Sender<bool>,
 }
 
 #[derive(Clone)]
@@ -89,6 +96,7 @@ impl AppState {
             hasher,
             config,
             dummy_hash,
+            shutdown: tokio::sync::watch::channel(false).0,
         }))
     }
 }
@@ -113,10 +121,14 @@ pub async fn serve(
     state: AppState,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    let signal = state.shutdown.clone();
     axum::serve(
         listener,
         router(state).into_make_service_with_connect_info::<SocketAddr>(),
     )
-    .with_graceful_shutdown(shutdown)
+    .with_graceful_shutdown(async move {
+        shutdown.await;
+        signal.send_replace(true);
+    })
     .await
 }

@@ -138,3 +138,20 @@ document.addEventListener("keydown", (event) => {
   const field = document.querySelector(`[data-focus-key="${CSS.escape(event.key)}"]`);
   if (field) { event.preventDefault(); field.focus(); }
 });
+
+// Live views: when the server says the tickets on this page changed, fetch the page again
+// and swap the marked regions (never the forms, so nobody loses what they are typing).
+(() => {
+  const source = document.querySelector("[data-live-url]");
+  if (!source || !window.EventSource) return;
+  const events = new EventSource(source.dataset.liveUrl);
+  events.addEventListener("changed", async () => {
+    const res = await fetch(location.href, { credentials: "same-origin" });
+    if (!res.ok) return;
+    const fresh = new DOMParser().parseFromString(await res.text(), "text/html");
+    for (const region of document.querySelectorAll("[data-live-region][id]")) {
+      const next = fresh.getElementById(region.id);
+      if (next) region.replaceWith(document.adoptNode(next));
+    }
+  });
+})();

@@ -50,6 +50,7 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/audit", get(audit::audit))
         .route("/search", get(tickets::search))
+        .route("/live/tickets", get(crate::live::tickets))
         .route("/reports/time", get(reports::time_report))
         .route("/reports/time.csv", get(reports::time_report_csv))
         .route("/tickets", get(tickets::queue).post(tickets::create))

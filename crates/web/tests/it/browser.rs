@@ -497,3 +497,78 @@ async fn a_teacher_files_a_request_in_the_portal() {
     );
     b.clone().close().await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_open_ticket_updates_when_a_colleague_replies() {
+    if !enabled() {
+        return;
+    }
+    let config = WebConfig {
+        live_poll: Duration::from_millis(200),
+        ..WebConfig::default()
+    };
+    let server = start_on(sqlite().await, config).await;
+    let br = browser().await;
+    let b = &br.client;
+    sign_in(b, &server, "tekniker.nord").await;
+    b.find(Locator::Id("nav-tickets"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    b.wait()
+        .for_element(Locator::XPath(
+            "//table[@id='queue']//a[starts-with(., 'Prosjektoren')]",
+        ))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let url = b.current_url().await.unwrap();
+    b.wait().for_element(Locator::Id("timeline")).await.unwrap();
+    // Something to lose if the page reloaded instead of swapping the timeline.
+    b.find(Locator::Id("body"))
+        .await
+        .unwrap()
+        .send_keys("Halvskrevet svar")
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(500)).await;
+
+    let (colleague, csrf) = crate::support::sign_in(&server, "tekniker").await;
+    let res = colleague
+        .post(format!(
+            "{}/comment",
+            url.as_str().split('?').next().unwrap()
+        ))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("body", "Jeg tar denne i morgen tidlig"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 303);
+    b.wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::XPath(
+            "//ol[@id='timeline']//div[contains(., 'Jeg tar denne i morgen tidlig')]",
+        ))
+        .await
+        .expect("the timeline updates without a reload");
+    let draft = b
+        .find(Locator::Id("body"))
+        .await
+        .unwrap()
+        .prop("value")
+        .await
+        .unwrap();
+    assert_eq!(
+        draft.as_deref(),
+        Some("Halvskrevet svar"),
+        "the half-written reply survives"
+    );
+    b.clone().close().await.unwrap();
+}

@@ -581,3 +581,101 @@ async fn desk_settings_page_saves_and_names_the_bad_line() {
         "coordinators read, not edit"
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn live_stream_says_when_a_ticket_changes() {
+    let config = WebConfig {
+        live_poll: std::time::Duration::from_millis(100),
+        ..WebConfig::default()
+    };
+    let server = start_on(drifta_store::testing::sqlite().await, config).await;
+    let (watcher, _) = sign_in(&server, "tekniker.nord").await;
+    let (worker, csrf) = sign_in(&server, "tekniker").await;
+    let mut stream = watcher
+        .get(server.url("/live/tickets"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(stream.headers()["content-type"], "text/event-stream");
+    // Let the stream take its first fingerprint, then change a ticket it shows.
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let queue = worker
+        .get(server.url("/tickets"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let number = queue
+        .split("<a href=\"/tickets/")
+        .find_map(|s| {
+            let (n, rest) = s.split_once('"')?;
+            rest.starts_with(">Prosjektoren").then(|| n.to_string())
+        })
+        .unwrap();
+    let res = worker
+        .post(server.url(&format!("/tickets/{number}/comment")))
+        .form(&[("csrf", csrf.as_str()), ("body", "Vi kommer innom")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 303);
+    let mut seen = String::new();
+    let got = tokio::time::timeout(std::time::Duration::from_secs(5), async {
+        while let Some(chunk) = stream.chunk().await.unwrap() {
+            seen.push_str(&String::from_utf8_lossy(&chunk));
+            if seen.contains("event: changed") {
+                return true;
+            }
+        }
+        false
+    })
+    .await;
+    assert_eq!(got, Ok(true), "no change event: {seen}");
+
+    // A change in a municipality the watcher does not serve says nothing.
+    let (dk, dk_csrf) = sign_in(&server, "tekniker.dk").await;
+    let mut quiet = watcher
+        .get(server.url("/live/tickets"))
+        .send()
+        .await
+        .unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let dk_queue = dk
+        .get(server.url("/tickets"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let dk_number = dk_queue
+        .split("<a href=\"/tickets/")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .to_string();
+    dk.post(server.url(&format!("/tickets/{dk_number}/comment")))
+        .form(&[("csrf", dk_csrf.as_str()), ("body", "Hej")])
+        .send()
+        .await
+        .unwrap();
+    let heard = tokio::time::timeout(std::time::Duration::from_millis(800), async {
+        let mut text = String::new();
+        while let Some(chunk) = quiet.chunk().await.unwrap() {
+            text.push_str(&String::from_utf8_lossy(&chunk));
+            if text.contains("event: changed") {
+                return true;
+            }
+        }
+        false
+    })
+    .await;
+    assert!(
+        heard.is_err() || heard == Ok(false),
+        "changes outside the scope must not be announced"
+    );
+}
