@@ -57,6 +57,13 @@ pub static MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/0005_desk_settings.sqlite.sql"),
         postgres: include_str!("../migrations/0005_desk_settings.postgres.sql"),
     },
+    Migration {
+        version: 7,
+        name: "tags_attachments",
+        common: include_str!("../migrations/0007_tags_attachments.sql"),
+        sqlite: include_str!("../migrations/0007_tags_attachments.sqlite.sql"),
+        postgres: include_str!("../migrations/0007_tags_attachments.postgres.sql"),
+    },
 ];
 
 /// Where a database stands against this binary's migrations.

@@ -13,6 +13,7 @@ pub(crate) enum Arg {
     Int(i64),
     OptInt(Option<i64>),
     Bool(bool),
+    Bytes(Vec<u8>),
 }
 
 impl From<&str> for Arg {
@@ -48,6 +49,11 @@ impl From<i64> for Arg {
 impl From<Option<i64>> for Arg {
     fn from(v: Option<i64>) -> Self {
         Arg::OptInt(v)
+    }
+}
+impl From<Vec<u8>> for Arg {
+    fn from(v: Vec<u8>) -> Self {
+        Arg::Bytes(v)
     }
 }
 impl From<bool> for Arg {

@@ -47,6 +47,7 @@ pub struct Ticket {
     pub resolution_due_at: Option<i64>,
     /// The municipality's zone, for showing times as its staff read them.
     pub time_zone: String,
+    pub tags: Vec<String>,
 }
 
 #[derive(Clone, Debug)]
@@ -101,6 +102,7 @@ pub struct QueueFilter {
     pub status: StatusFilter,
     pub tenant: Option<TenantId>,
     pub requester: Option<UserId>,
+    pub tag: Option<String>,
     pub limit: i64,
 }
 
@@ -255,6 +257,7 @@ fn ticket_from_row(TicketRow(h, t): TicketRow) -> Ticket {
         response_due_at: t.7,
         resolution_due_at: t.8,
         time_zone: t.9,
+        tags: Vec::new(),
     }
 }
 
@@ -701,10 +704,7 @@ impl Store {
                 .push(" AND "),
             scope,
         );
-        self.fetch_optional::<TicketRow>(sql)
-            .await?
-            .map(ticket_from_row)
-            .ok_or(StoreError::NotFound)
+        self.one_ticket(sql).await
     }
 
     /// A ticket by its number (#1042), within scope.
@@ -716,10 +716,30 @@ impl Store {
                 .push(" AND "),
             scope,
         );
-        self.fetch_optional::<TicketRow>(sql)
+        self.one_ticket(sql).await
+    }
+
+    async fn one_ticket(&self, sql: Sql) -> Result<Ticket, StoreError> {
+        let ticket = self
+            .fetch_optional::<TicketRow>(sql)
             .await?
             .map(ticket_from_row)
-            .ok_or(StoreError::NotFound)
+            .ok_or(StoreError::NotFound)?;
+        let mut one = [ticket];
+        self.fill_tags(&mut one).await?;
+        let [ticket] = one;
+        Ok(ticket)
+    }
+
+    async fn many_tickets(&self, sql: Sql) -> Result<Vec<Ticket>, StoreError> {
+        let mut tickets: Vec<Ticket> = self
+            .fetch_all::<TicketRow>(sql)
+            .await?
+            .into_iter()
+            .map(ticket_from_row)
+            .collect();
+        self.fill_tags(&mut tickets).await?;
+        Ok(tickets)
     }
 
     /// A queue: tickets in scope, soonest resolution due first (paused and target-less last).
@@ -749,6 +769,12 @@ impl Store {
         if let Some(r) = &filter.requester {
             sql = sql.push(" AND t.requester_id = ").push_arg(r.as_str());
         }
+        if let Some(tag) = &filter.tag {
+            sql = sql
+                .push(" AND EXISTS (SELECT 1 FROM ticket_tags g WHERE g.tenant_id = t.tenant_id AND g.ticket_id = t.id AND g.tag = ")
+                .push_arg(tag.as_str())
+                .push(")");
+        }
         let order = if filter.status == StatusFilter::Done {
             " ORDER BY t.updated_at DESC"
         } else if filter.requester.is_some() {
@@ -760,12 +786,7 @@ impl Store {
             .push(order)
             .push(" LIMIT ")
             .push_arg(filter.limit.clamp(1, 500));
-        Ok(self
-            .fetch_all::<TicketRow>(sql)
-            .await?
-            .into_iter()
-            .map(ticket_from_row)
-            .collect())
+        self.many_tickets(sql).await
     }
 
     /// A fingerprint of the tickets a view shows (latest change and count), so live views can
@@ -799,12 +820,7 @@ impl Store {
         if let Some(t) = &filter.tenant {
             sql = sql.push(" AND t.tenant_id = ").push_arg(t.as_str());
         }
-        Ok(self
-            .fetch_all::<TicketRow>(sql)
-            .await?
-            .into_iter()
-            .map(ticket_from_row)
-            .collect())
+        self.many_tickets(sql).await
     }
 
     pub async fn ticket_events(

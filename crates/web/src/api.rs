@@ -42,6 +42,18 @@ pub fn routes() -> Router<AppState> {
         .route("/tickets/{number}/assign", axum::routing::post(assign))
         .route("/tickets/{number}/time", axum::routing::post(add_time))
         .route("/callers", get(callers))
+        .route("/tickets/{number}/tags", axum::routing::post(add_tag))
+        .route(
+            "/tickets/{number}/tags/{tag}",
+            axum::routing::delete(remove_tag),
+        )
+        .route(
+            "/tickets/{number}/attachments",
+            axum::routing::post(upload).layer(axum::extract::DefaultBodyLimit::max(
+                drifta_store::MAX_ATTACHMENT_BYTES + 64 * 1024,
+            )),
+        )
+        .route("/attachments/{id}", get(download))
         .route("/search", get(search))
         .fallback(no_such_endpoint)
 }
@@ -445,6 +457,7 @@ async fn find_ticket(state: &AppState, api: &ApiUser, number: &str) -> Result<Ti
 
 #[derive(Deserialize)]
 struct TicketsQuery {
+    tag: Option<String>,
     view: Option<String>,
     status: Option<String>,
     tenant: Option<String>,
@@ -494,6 +507,7 @@ async fn list_tickets(
         status,
         tenant: q.tenant.as_deref().map(parse_tenant).transpose()?,
         requester,
+        tag: q.tag.filter(|t| !t.is_empty()),
         limit: int_param("limit", q.limit.as_deref())?.unwrap_or(100),
     };
     Ok(Json(
@@ -744,4 +758,66 @@ async fn search(
     Ok(Json(
         json!({ "items": state.store.search_tickets(&api.scope, &q.q, limit).await? }),
     ))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TagInput {
+    tag: String,
+}
+
+async fn add_tag(
+    State(state): State<AppState>,
+    api: ApiUser,
+    Path(number): Path<String>,
+    ApiJson(input): ApiJson<TagInput>,
+) -> Result<Json<Value>, Problem> {
+    let t = find_ticket(&state, &api, &number).await?;
+    state.store.add_tag(&api.scope, &t.id, &input.tag).await?;
+    Ok(Json(json!(
+        state.store.get_ticket(&api.scope, &t.id).await?
+    )))
+}
+
+async fn remove_tag(
+    State(state): State<AppState>,
+    api: ApiUser,
+    Path((number, tag)): Path<(String, String)>,
+) -> Result<Json<Value>, Problem> {
+    let t = find_ticket(&state, &api, &number).await?;
+    state.store.remove_tag(&api.scope, &t.id, &tag).await?;
+    Ok(Json(json!(
+        state.store.get_ticket(&api.scope, &t.id).await?
+    )))
+}
+
+#[derive(Deserialize)]
+struct UploadQuery {
+    filename: Option<String>,
+}
+
+/// The request body is the file itself; its type is judged from the bytes.
+async fn upload(
+    State(state): State<AppState>,
+    api: ApiUser,
+    Path(number): Path<String>,
+    Query(q): Query<UploadQuery>,
+    body: Bytes,
+) -> Result<Response, Problem> {
+    let t = find_ticket(&state, &api, &number).await?;
+    let filename = q.filename.unwrap_or_else(|| "vedlegg".into());
+    let a = state
+        .store
+        .add_attachment(&api.scope, &t.id, &filename, &body)
+        .await?;
+    Ok((StatusCode::CREATED, Json(json!(a))).into_response())
+}
+
+async fn download(
+    State(state): State<AppState>,
+    api: ApiUser,
+    Path(id): Path<String>,
+) -> Result<Response, Problem> {
+    let (a, bytes) = state.store.get_attachment(&api.scope, &id).await?;
+    Ok(crate::pages::attachment_response(&a, bytes))
 }

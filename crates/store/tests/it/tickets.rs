@@ -545,3 +545,104 @@ async fn desk_settings_change_due_times_of_open_tickets() {
         ));
     }
 }
+
+#[tokio::test]
+async fn tags_and_attachments() {
+    for db in backends().await {
+        let store = &db.store;
+        let (_, munis, admin) = provider_with(store, 2).await;
+        let tech = user_with(
+            store,
+            &admin,
+            &munis[0],
+            &[(munis[0].clone(), Role::Technician)],
+        )
+        .await;
+        let tech = store.scope_for(&tech, "").await.unwrap();
+        let t = store
+            .create_ticket(
+                &tech,
+                ticket(&munis[0], "Ny PC virker ikke", Level::Low, Level::Low),
+            )
+            .await
+            .unwrap();
+        store.add_tag(&tech, &t.id, "PC Utskifting").await.unwrap();
+        store.add_tag(&tech, &t.id, "pc-utskifting").await.unwrap();
+        store.add_tag(&tech, &t.id, "etterarbeid").await.unwrap();
+        assert_eq!(
+            store.get_ticket(&tech, &t.id).await.unwrap().tags,
+            vec!["etterarbeid", "pc-utskifting"],
+            "{}",
+            db.label
+        );
+        assert!(matches!(
+            store.add_tag(&tech, &t.id, "a;b").await,
+            Err(StoreError::Invalid(_))
+        ));
+        let tagged = store
+            .list_tickets(
+                &tech,
+                &QueueFilter {
+                    tag: Some("pc-utskifting".into()),
+                    limit: 10,
+                    ..QueueFilter::default()
+                },
+            )
+            .await
+            .unwrap();
+        assert_eq!(tagged.len(), 1);
+        store.remove_tag(&tech, &t.id, "etterarbeid").await.unwrap();
+        assert_eq!(
+            store.get_ticket(&tech, &t.id).await.unwrap().tags,
+            vec!["pc-utskifting"]
+        );
+
+        let png = [0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A, 1, 2, 3, 4];
+        let a = store
+            .add_attachment(&tech, &t.id, "C:\\skjerm.png", &png)
+            .await
+            .unwrap();
+        assert_eq!(
+            (a.filename.as_str(), a.content_type.as_str(), a.size),
+            ("skjerm.png", "image/png", 12)
+        );
+        let b = store
+            .add_attachment(&tech, &t.id, "igjen.png", &png)
+            .await
+            .unwrap();
+        let (_, bytes) = store.get_attachment(&tech, &b.id).await.unwrap();
+        assert_eq!(bytes, png, "{}", db.label);
+        assert_eq!(store.list_attachments(&tech, &t).await.unwrap().len(), 2);
+        let err = store
+            .add_attachment(&tech, &t.id, "virus.exe", b"MZ\x90\x00\x03\x00\x00\x00\x04")
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(err, StoreError::Invalid(ref f) if f.code == "file-type"),
+            "{err}"
+        );
+        let big = vec![b'a'; drifta_store::MAX_ATTACHMENT_BYTES + 1];
+        let err = store
+            .add_attachment(&tech, &t.id, "big.txt", &big)
+            .await
+            .unwrap_err();
+        assert!(matches!(err, StoreError::Invalid(ref f) if f.code == "file-too-large"));
+        // Someone in another municipality can neither read nor add.
+        let other = user_with(
+            store,
+            &admin,
+            &munis[1],
+            &[(munis[1].clone(), Role::Technician)],
+        )
+        .await;
+        let other = store.scope_for(&other, "").await.unwrap();
+        assert!(matches!(
+            store.get_attachment(&other, &a.id).await,
+            Err(StoreError::NotFound)
+        ));
+        assert!(matches!(
+            store.add_tag(&other, &t.id, "x").await,
+            Err(StoreError::NotFound)
+        ));
+    }
+}

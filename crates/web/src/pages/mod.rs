@@ -65,6 +65,16 @@ pub fn routes() -> Router<AppState> {
         .route("/tickets/{number}/status", post(tickets::set_status))
         .route("/tickets/{number}/assign", post(tickets::assign))
         .route("/tickets/{number}/time", post(tickets::add_time))
+        .route("/tickets/{number}/tags", post(tickets::add_tag))
+        .route("/tickets/{number}/tags/remove", post(tickets::remove_tag))
+        .route(
+            "/tickets/{number}/attachments",
+            post(tickets::upload).layer(axum::extract::DefaultBodyLimit::max(
+                drifta_store::MAX_ATTACHMENT_BYTES + 64 * 1024,
+            )),
+        )
+        .route("/tickets/bulk", post(tickets::bulk))
+        .route("/attachments/{id}", get(tickets::download))
 }
 
 pub async fn not_found(visitor: Visitor) -> Response {
@@ -114,6 +124,36 @@ async fn switch_tenant(
         .await
         .map_err(|e| ctx.store_err(e))?;
     Ok(Redirect::to(&safe_next(Some(&form.back))).into_response())
+}
+
+/// Sends an attachment as a download, never rendered inline: a file from a requester must
+/// not be able to run as a page of ours.
+pub(crate) fn attachment_response(a: &drifta_store::Attachment, bytes: Vec<u8>) -> Response {
+    use axum::http::header;
+    let ascii: String = a
+        .filename
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || ".-_".contains(c) {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    let disposition = format!(
+        "attachment; filename=\"{ascii}\"; filename*=UTF-8''{}",
+        crate::error::url_encode(&a.filename).replace('+', "%20")
+    );
+    (
+        [
+            (header::CONTENT_TYPE, a.content_type.clone()),
+            (header::CONTENT_DISPOSITION, disposition),
+            (header::CACHE_CONTROL, "private, no-store".to_string()),
+        ],
+        bytes,
+    )
+        .into_response()
 }
 
 pub(crate) fn role_name(tr: &Tr, role: Role) -> String {

@@ -83,6 +83,7 @@ pub struct QueueRow {
     assignee: String,
     sla: String,
     sla_class: &'static str,
+    tags: Vec<String>,
 }
 
 #[derive(Template)]
@@ -90,6 +91,11 @@ pub struct QueueRow {
 struct QueuePage {
     tr: Tr,
     shell: Option<Shell>,
+    csrf: String,
+    back: String,
+    notice: Option<String>,
+    tag_filter: String,
+    statuses: Vec<(String, String)>,
     can_log: bool,
     views: Vec<(String, String, bool)>,
     rows: Vec<QueueRow>,
@@ -98,6 +104,9 @@ struct QueuePage {
 #[derive(Deserialize)]
 pub struct QueueQuery {
     view: Option<String>,
+    tag: Option<String>,
+    changed: Option<String>,
+    refused: Option<String>,
 }
 
 pub async fn queue(
@@ -121,6 +130,7 @@ pub async fn queue(
         status,
         tenant: ctx.session.active_tenant.clone(),
         requester: None,
+        tag: q.tag.clone().filter(|t| !t.is_empty()),
         limit: 100,
     };
     let tickets = state
@@ -144,6 +154,7 @@ pub async fn queue(
                 assignee: t.assignee_name.clone().unwrap_or_else(|| "—".into()),
                 sla,
                 sla_class,
+                tags: t.tags.clone(),
             }
         })
         .collect();
@@ -163,9 +174,48 @@ pub async fn queue(
             )
         })
         .collect();
+    let notice = q
+        .changed
+        .as_deref()
+        .and_then(|c| c.parse::<i64>().ok())
+        .map(|changed| {
+            let refused: Vec<String> = q
+                .refused
+                .as_deref()
+                .unwrap_or("")
+                .split(',')
+                .filter_map(|n| n.parse::<i64>().ok())
+                .map(|n| format!("#{n}"))
+                .collect();
+            if refused.is_empty() {
+                ctx.tr
+                    .t_with("bulk-done", &[("changed", &changed.to_string())])
+            } else {
+                ctx.tr.t_with(
+                    "bulk-partly",
+                    &[
+                        ("changed", &changed.to_string()),
+                        ("refused", &refused.join(", ")),
+                    ],
+                )
+            }
+        });
+    let mut back = format!("/tickets?view={view_code}");
+    if let Some(tag) = q.tag.as_deref().filter(|t| !t.is_empty()) {
+        back.push_str(&format!("&tag={}", crate::error::url_encode(tag)));
+    }
     let page = QueuePage {
         tr: ctx.tr,
         shell: Some(Shell::build(&state, &ctx, "/tickets").await?),
+        csrf: ctx.session.csrf_token.clone(),
+        back,
+        notice,
+        tag_filter: q.tag.clone().unwrap_or_default(),
+        statuses: TicketStatus::ALL
+            .iter()
+            .filter(|s| **s != TicketStatus::New)
+            .map(|s| (s.as_str().to_string(), status_name(&ctx.tr, *s)))
+            .collect(),
         can_log: staff,
         views,
         rows,
@@ -479,6 +529,8 @@ struct TicketPage {
     events: Vec<EventView>,
     next_statuses: Vec<(String, String)>,
     technicians: Vec<(String, String, bool)>,
+    attachments: Vec<(String, String, String, String)>,
+    can_attach: bool,
     notice: Option<String>,
     form_error: Option<String>,
 }
@@ -555,6 +607,30 @@ async fn ticket_page(
     } else {
         Vec::new()
     };
+    let attachments = state
+        .store
+        .list_attachments(&ctx.scope, &t)
+        .await
+        .map_err(|e| ctx.store_err(e))?
+        .into_iter()
+        .map(|a| {
+            let size = if a.size >= 1024 * 1024 {
+                format!("{:.1} MB", a.size as f64 / 1_048_576.0)
+            } else {
+                format!("{} kB", (a.size + 1023) / 1024)
+            };
+            (
+                a.id,
+                a.filename,
+                size,
+                format!(
+                    "{} · {}",
+                    a.uploaded_by,
+                    local_time(a.uploaded_at, &t.time_zone)
+                ),
+            )
+        })
+        .collect();
     let time_spent = if staff {
         let (billable, total) = state
             .store
@@ -597,6 +673,8 @@ async fn ticket_page(
             .map(|s| (s.as_str().to_string(), status_name(&ctx.tr, *s)))
             .collect(),
         technicians,
+        attachments,
+        can_attach: can_reply,
         t,
         notice,
         form_error,
@@ -845,4 +923,163 @@ pub async fn search(
         rows,
     };
     html(ctx.tr, &page)
+}
+
+#[derive(Deserialize)]
+pub struct TagForm {
+    #[serde(default)]
+    tag: String,
+}
+
+pub async fn add_tag(
+    State(state): State<AppState>,
+    Path(number): Path<String>,
+    CsrfForm(ctx, form): CsrfForm<TagForm>,
+) -> Result<Response, PageError> {
+    let t = find(&state, &ctx, &number).await?;
+    let result = state.store.add_tag(&ctx.scope, &t.id, &form.tag).await;
+    after_change(&state, &ctx, t, result).await
+}
+
+pub async fn remove_tag(
+    State(state): State<AppState>,
+    Path(number): Path<String>,
+    CsrfForm(ctx, form): CsrfForm<TagForm>,
+) -> Result<Response, PageError> {
+    let t = find(&state, &ctx, &number).await?;
+    let result = state.store.remove_tag(&ctx.scope, &t.id, &form.tag).await;
+    after_change(&state, &ctx, t, result).await
+}
+
+/// A file upload from the ticket page. The CSRF field comes before the file in the form, so
+/// the token is checked before any file bytes are read.
+pub async fn upload(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(number): Path<String>,
+    mut multipart: axum::extract::Multipart,
+) -> Result<Response, PageError> {
+    let t = find(&state, &ctx, &number).await?;
+    let mut token_ok = false;
+    while let Some(field) = multipart
+        .next_field()
+        .await
+        .map_err(|_| PageError::BadRequest(ctx.tr))?
+    {
+        match field.name() {
+            Some("csrf") => {
+                let value = field
+                    .text()
+                    .await
+                    .map_err(|_| PageError::BadRequest(ctx.tr))?;
+                token_ok = !value.is_empty()
+                    && drifta_core::secret::equal(&value, &ctx.session.csrf_token);
+            }
+            Some("file") if token_ok => {
+                let filename = field.file_name().unwrap_or("vedlegg").to_string();
+                let bytes = match field.bytes().await {
+                    Ok(b) => b,
+                    Err(_) => {
+                        let message = ctx.tr.t("err-file-too-large");
+                        return ticket_page(&state, &ctx, t, None, Some(message)).await;
+                    }
+                };
+                let result = state
+                    .store
+                    .add_attachment(&ctx.scope, &t.id, &filename, &bytes)
+                    .await
+                    .map(|_| ());
+                return after_change(&state, &ctx, t, result).await;
+            }
+            Some("file") => return Err(PageError::Csrf(ctx.tr)),
+            _ => {}
+        }
+    }
+    if token_ok {
+        let message = ctx.tr.t("err-file-empty");
+        ticket_page(&state, &ctx, t, None, Some(message)).await
+    } else {
+        Err(PageError::Csrf(ctx.tr))
+    }
+}
+
+pub async fn download(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<String>,
+) -> Result<Response, PageError> {
+    let (a, bytes) = state
+        .store
+        .get_attachment(&ctx.scope, &id)
+        .await
+        .map_err(|e| ctx.store_err(e))?;
+    Ok(super::attachment_response(&a, bytes))
+}
+
+/// Many tickets at once: after a replacement weekend, hundreds of similar calls come in.
+/// Each change goes through the same rules as one at a time; refusals are listed.
+pub async fn bulk(
+    State(state): State<AppState>,
+    CsrfForm(ctx, pairs): CsrfForm<Vec<(String, String)>>,
+) -> Result<Response, PageError> {
+    let get = |k: &str| {
+        pairs
+            .iter()
+            .find(|(key, _)| key == k)
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default()
+    };
+    let numbers: Vec<i64> = pairs
+        .iter()
+        .filter(|(k, _)| k == "ticket")
+        .filter_map(|(_, v)| v.parse().ok())
+        .collect();
+    let action = get("action");
+    let mut changed = 0;
+    let mut refused = Vec::new();
+    for n in numbers {
+        let Ok(t) = state.store.ticket_by_number(&ctx.scope, n).await else {
+            refused.push(n);
+            continue;
+        };
+        let result = match action.as_str() {
+            "status" => match TicketStatus::parse(&get("status")) {
+                Some(s) => state
+                    .store
+                    .set_status(&ctx.scope, &t.id, s)
+                    .await
+                    .map(|_| ()),
+                None => return Err(PageError::BadRequest(ctx.tr)),
+            },
+            "assign_me" => state
+                .store
+                .assign_ticket(&ctx.scope, &t.id, ctx.scope.user_id())
+                .await
+                .map(|_| ()),
+            "unassign" => state
+                .store
+                .assign_ticket(&ctx.scope, &t.id, None)
+                .await
+                .map(|_| ()),
+            "tag" => state.store.add_tag(&ctx.scope, &t.id, &get("tag")).await,
+            _ => return Err(PageError::BadRequest(ctx.tr)),
+        };
+        match result {
+            Ok(()) => changed += 1,
+            Err(_) => refused.push(n),
+        }
+    }
+    let refused: Vec<String> = refused.iter().map(|n| n.to_string()).collect();
+    let back = get("back");
+    let back = if back.starts_with("/tickets") {
+        back
+    } else {
+        "/tickets".into()
+    };
+    let sep = if back.contains('?') { '&' } else { '?' };
+    Ok(Redirect::to(&format!(
+        "{back}{sep}changed={changed}&refused={}",
+        refused.join(",")
+    ))
+    .into_response())
 }

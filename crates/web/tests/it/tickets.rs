@@ -679,3 +679,161 @@ async fn live_stream_says_when_a_ticket_changes() {
         "changes outside the scope must not be announced"
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn bulk_actions_tags_and_attachments_from_the_pages() {
+    for server in servers().await {
+        let (c, csrf) = sign_in(&server, "tekniker").await;
+        let queue = c
+            .get(server.url("/tickets"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        let numbers: Vec<String> = queue
+            .split("name=\"ticket\" value=\"")
+            .skip(1)
+            .map(|s| s.split('"').next().unwrap().to_string())
+            .collect();
+        assert!(numbers.len() >= 5, "{}", server.label);
+        let mut form = vec![
+            ("csrf".to_string(), csrf.clone()),
+            ("action".into(), "tag".into()),
+            ("tag".into(), "Etterarbeid helg".into()),
+            ("back".into(), "/tickets".into()),
+        ];
+        for n in &numbers[..3] {
+            form.push(("ticket".into(), n.clone()));
+        }
+        let res = c
+            .post(server.url("/tickets/bulk"))
+            .form(&form)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 303);
+        let location = res.headers()["location"].to_str().unwrap().to_string();
+        assert!(location.contains("changed=3"), "{location}");
+        let tagged = c
+            .get(server.url("/tickets?tag=etterarbeid-helg"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert_eq!(
+            tagged.matches("name=\"ticket\"").count(),
+            3,
+            "{}",
+            server.label
+        );
+
+        // Closing open tickets in bulk is refused per ticket, with the numbers listed.
+        let mut close = vec![
+            ("csrf".to_string(), csrf.clone()),
+            ("action".into(), "status".into()),
+            ("status".into(), "closed".into()),
+        ];
+        for n in &numbers[..3] {
+            close.push(("ticket".into(), n.clone()));
+        }
+        let res = c
+            .post(server.url("/tickets/bulk"))
+            .form(&close)
+            .send()
+            .await
+            .unwrap();
+        let location = res.headers()["location"].to_str().unwrap().to_string();
+        let page = c
+            .get(server.url(&location))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(page.contains("id=\"notice\""), "{}", server.label);
+
+        // Upload: needs the CSRF token, refuses executables, serves downloads as attachments.
+        let n = &numbers[0];
+        let upload = |token: &str, name: &str, bytes: Vec<u8>| {
+            let form = reqwest::multipart::Form::new()
+                .text("csrf", token.to_string())
+                .part(
+                    "file",
+                    reqwest::multipart::Part::bytes(bytes).file_name(name.to_string()),
+                );
+            c.post(server.url(&format!("/tickets/{n}/attachments")))
+                .multipart(form)
+                .send()
+        };
+        let log = "Feil 0x80070005: tilgang nektet på C:\\Programfiler"
+            .as_bytes()
+            .to_vec();
+        assert_eq!(
+            upload("forged", "logg.txt", log.clone())
+                .await
+                .unwrap()
+                .status(),
+            403
+        );
+        assert_eq!(
+            upload(&csrf, "app.exe", b"MZ\x90\x00\x03\x00\x00\x00".to_vec())
+                .await
+                .unwrap()
+                .status(),
+            422
+        );
+        assert_eq!(
+            upload(&csrf, "logg.txt", log.clone())
+                .await
+                .unwrap()
+                .status(),
+            303
+        );
+        let page = c
+            .get(server.url(&format!("/tickets/{n}")))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        let href = page
+            .split("<a href=\"/attachments/")
+            .nth(1)
+            .unwrap()
+            .split('"')
+            .next()
+            .unwrap()
+            .to_string();
+        let res = c
+            .get(server.url(&format!("/attachments/{href}")))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 200);
+        assert!(
+            res.headers()["content-disposition"]
+                .to_str()
+                .unwrap()
+                .starts_with("attachment; filename=\"logg.txt\"")
+        );
+        assert_eq!(res.bytes().await.unwrap().to_vec(), log);
+        let (teacher, _) = sign_in(&server, "laerer.fjordvik").await;
+        let status = teacher
+            .get(server.url(&format!("/attachments/{href}")))
+            .send()
+            .await
+            .unwrap()
+            .status();
+        assert!(
+            status == 404,
+            "{}: a requester who does not own the ticket cannot download",
+            server.label
+        );
+    }
+}

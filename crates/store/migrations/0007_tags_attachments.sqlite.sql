@@ -1,0 +1,4 @@
+CREATE TABLE attachment_blobs (
+    sha256  TEXT PRIMARY KEY,
+    data    BLOB NOT NULL
+);
