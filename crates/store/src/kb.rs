@@ -38,6 +38,8 @@ pub struct Article {
     pub updated_at: i64,
     pub author_id: Option<UserId>,
     pub author_name: String,
+    /// The owning tenant's zone, for showing times as its people read them.
+    pub time_zone: String,
 }
 
 #[derive(Clone, Debug)]
@@ -69,7 +71,7 @@ pub struct ArticleFilter {
 }
 
 const ARTICLE_SELECT: &str = "SELECT a.id, a.tenant_id, tn.name, tn.kind, a.title, a.body_markdown, a.published, \
-     a.created_at, a.updated_at, a.author_id, a.author_name \
+     a.created_at, a.updated_at, a.author_id, a.author_name, tn.time_zone \
      FROM kb_articles a JOIN tenants tn ON tn.id = a.tenant_id ";
 
 type ArticleRow = (
@@ -83,6 +85,7 @@ type ArticleRow = (
     i64,
     i64,
     Option<String>,
+    String,
     String,
 );
 
@@ -99,6 +102,7 @@ fn article_from_row(r: ArticleRow) -> Article {
         updated_at: r.8,
         author_id: r.9.map(UserId::from_db),
         author_name: r.10,
+        time_zone: r.11,
     }
 }
 

@@ -11,6 +11,7 @@ mod error;
 mod forms;
 mod headers;
 pub mod i18n;
+mod markdown;
 mod pages;
 mod shell;
 

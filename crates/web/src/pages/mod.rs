@@ -4,6 +4,7 @@ mod account;
 mod admin_users;
 mod audit;
 mod dashboard;
+mod kb;
 mod login;
 mod tickets;
 
@@ -58,6 +59,13 @@ pub fn routes() -> Router<AppState> {
         .route("/tickets/{number}/status", post(tickets::set_status))
         .route("/tickets/{number}/assign", post(tickets::assign))
         .route("/tickets/{number}/time", post(tickets::add_time))
+        .route("/tickets/{number}/articles", post(tickets::link_article))
+        .route("/kb", get(kb::list).post(kb::create))
+        .route("/kb/new", get(kb::new_form))
+        .route("/kb/{id}", get(kb::show).post(kb::update))
+        .route("/kb/{id}/edit", get(kb::edit_form))
+        .route("/kb/{id}/publish", post(kb::publish))
+        .route("/kb/{id}/unpublish", post(kb::unpublish))
 }
 
 pub async fn not_found(visitor: Visitor) -> Response {
