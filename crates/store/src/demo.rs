@@ -312,7 +312,65 @@ impl Store {
                 .collect::<Result<Vec<_>, StoreError>>()?;
             self.set_grants(&scope, &user.id, &grants).await?;
         }
-        self.seed_demo_tickets(&scope).await
+        self.seed_demo_tickets(&scope).await?;
+        self.seed_demo_articles(
+            &scope,
+            &provider.id,
+            &tenant_of("egeholm")?,
+            &tenant_of("fjordvik")?,
+        )
+        .await
+    }
+
+    /// Knowledge-base articles: one for every municipality of the provider, one Danish
+    /// municipality's own, and a draft that only staff see.
+    async fn seed_demo_articles(
+        &self,
+        scope: &drifta_core::Scope,
+        provider: &TenantId,
+        egeholm: &TenantId,
+        fjordvik: &TenantId,
+    ) -> Result<(), StoreError> {
+        use crate::kb::NewArticle;
+        let as_user = |username: &'static str| async move {
+            let user = self.find_user_by_username(scope, username).await?;
+            self.scope_for(&user, "").await
+        };
+        let tekniker = as_user("tekniker").await?;
+        let tekniker_dk = as_user("tekniker.dk").await?;
+        let articles = [
+            (
+                &tekniker,
+                NewArticle {
+                    tenant_id: provider.clone(),
+                    title: "Slik kobler du til skolens Wi-Fi".into(),
+                    body_markdown: WIFI_ARTICLE.into(),
+                    published: true,
+                },
+            ),
+            (
+                &tekniker_dk,
+                NewArticle {
+                    tenant_id: egeholm.clone(),
+                    title: "Sådan logger du på rådhusets pc'er med MitID".into(),
+                    body_markdown: MITID_ARTICLE.into(),
+                    published: true,
+                },
+            ),
+            (
+                &tekniker,
+                NewArticle {
+                    tenant_id: fjordvik.clone(),
+                    title: "Utkast: Nye skrivere på Fjordvik rådhus".into(),
+                    body_markdown: PRINTER_DRAFT.into(),
+                    published: false,
+                },
+            ),
+        ];
+        for (author, article) in articles {
+            self.create_article(author, article).await?;
+        }
+        Ok(())
     }
 
     /// Where demo callers sit, and a few tickets in different states in every municipality.
@@ -437,3 +495,48 @@ impl Store {
         Ok(())
     }
 }
+
+const WIFI_ARTICLE: &str = "Alle skoler i kommunene våre har to trådløse nett:
+
+- **Skole** for ansatte og elever med skolekonto
+- **Gjest** for besøkende (ingen tilgang til skrivere eller fellesområder)
+
+## Slik kobler du til *Skole*
+
+1. Åpne Wi-Fi-innstillingene og velg **Skole**.
+2. Logg på med skolekontoen din, for eksempel `ola.nordmann@skole.no`, og passordet ditt.
+3. Godta sertifikatet hvis du blir spurt. Det skal være utstedt til `radius.nordkyst.no`.
+
+## Virker det ikke?
+
+- Slå Wi-Fi av og på, og prøv igjen.
+- På iPad: velg **Glem dette nettverket** og koble til på nytt.
+- Har du byttet passord nylig, må du skrive inn det nye.
+
+Fortsatt problemer? Meld en sak under **Saker**, og skriv hvilket rom du er i.
+";
+
+const MITID_ARTICLE: &str =
+    "Fra 1. marts logger alle medarbejdere på rådhusets pc'er med MitID Erhverv.
+
+## Første gang
+
+1. Tænd pc'en og vælg **Log på med MitID**.
+2. Åbn MitID-appen på din telefon og godkend.
+3. Vælg din medarbejderidentitet i **Egeholm Kommune**.
+
+## Hvis det ikke virker
+
+- Tjek at telefonen har forbindelse til internettet.
+- Har du fået ny telefon, skal MitID-appen aktiveres igen.
+
+Ring til servicedesk på 20 10 00 04, hvis du stadig ikke kan logge på.
+";
+
+const PRINTER_DRAFT: &str = "Nye multifunksjonsskrivere settes opp i uke 12.
+
+- [ ] Bekreft plassering med ekspedisjonen
+- [ ] Legg inn skriverkø `RH-1-MFP` på alle PC-er
+
+*Utkast: ikke publiser før skriverne er på plass.*
+";

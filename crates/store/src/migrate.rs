@@ -51,6 +51,13 @@ pub static MIGRATIONS: &[Migration] = &[
         postgres: include_str!("../migrations/0003_search.postgres.sql"),
     },
     Migration {
+        version: 4,
+        name: "knowledge_base",
+        common: include_str!("../migrations/0004_knowledge_base.sql"),
+        sqlite: include_str!("../migrations/0004_knowledge_base.sqlite.sql"),
+        postgres: include_str!("../migrations/0004_knowledge_base.postgres.sql"),
+    },
+    Migration {
         version: 5,
         name: "desk_settings",
         common: include_str!("../migrations/0005_desk_settings.sql"),
@@ -69,13 +76,18 @@ pub static MIGRATIONS: &[Migration] = &[
 /// Where a database stands against this binary's migrations.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SchemaStatus {
+    /// The newest version applied to the database.
     pub database: i64,
+    /// The newest version this binary knows.
     pub binary: i64,
+    /// Versions this binary knows that the database lacks (a branch merged between releases
+    /// can add one below the newest applied version).
+    pub missing: Vec<i64>,
 }
 
 impl SchemaStatus {
     pub fn is_current(&self) -> bool {
-        self.database == self.binary
+        self.database == self.binary && self.missing.is_empty()
     }
 }
 
@@ -91,17 +103,24 @@ fn latest() -> i64 {
 }
 
 impl Store {
+    /// Reads where the schema stands; read-only, so health checks and `check-config` can
+    /// call it freely. A database without our table counts as empty.
     pub async fn schema_status(&self) -> Result<SchemaStatus, StoreError> {
-        let mut tx = self.begin().await?;
-        tx.execute(Sql::new(CREATE_TABLE)).await?;
-        let (version,): (Option<i64>,) = tx
-            .fetch_optional(Sql::new("SELECT MAX(version) FROM schema_migrations"))
-            .await?
-            .unwrap_or((None,));
-        tx.commit().await?;
+        let applied: Vec<(i64,)> = self
+            .fetch_all(Sql::new(
+                "SELECT version FROM schema_migrations ORDER BY version",
+            ))
+            .await
+            .unwrap_or_default();
+        let applied: Vec<i64> = applied.into_iter().map(|(v,)| v).collect();
         Ok(SchemaStatus {
-            database: version.unwrap_or(0),
+            database: applied.last().copied().unwrap_or(0),
             binary: latest(),
+            missing: MIGRATIONS
+                .iter()
+                .map(|m| m.version)
+                .filter(|v| !applied.contains(v))
+                .collect(),
         })
     }
 
@@ -115,7 +134,7 @@ impl Store {
                 binary: status.binary,
             });
         }
-        if status.database < status.binary {
+        if !status.is_current() {
             return Err(StoreError::NotMigrated {
                 database: status.database,
                 binary: status.binary,

@@ -16,6 +16,7 @@ use drifta_core::LocationId;
 use drifta_core::password::{self, PasswordError};
 use drifta_core::ticket::{Level, TicketKind, TicketStatus};
 use drifta_core::{Language, Permission, Role, Scope, TenantId, UserId};
+use drifta_store::{ArticleFilter, NewArticle};
 use drifta_store::{
     AuditFilter, NewTicket, NewUser, QueueFilter, QueueView, StatusFilter, StoreError, Ticket, User,
 };
@@ -55,6 +56,8 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/attachments/{id}", get(download))
         .route("/search", get(search))
+        .route("/kb", get(articles).post(create_article))
+        .route("/kb/{id}", get(article))
         .fallback(no_such_endpoint)
 }
 
@@ -820,4 +823,79 @@ async fn download(
 ) -> Result<Response, Problem> {
     let (a, bytes) = state.store.get_attachment(&api.scope, &id).await?;
     Ok(crate::pages::attachment_response(&a, bytes))
+}
+
+#[derive(Deserialize)]
+struct ArticlesQuery {
+    tenant: Option<String>,
+    q: Option<String>,
+    published: Option<String>,
+    limit: Option<String>,
+}
+
+/// Knowledge-base articles the token owner may read; drafts only where they are staff.
+async fn articles(
+    State(state): State<AppState>,
+    api: ApiUser,
+    Query(q): Query<ArticlesQuery>,
+) -> Result<Json<Value>, Problem> {
+    let published_only = match q.published.as_deref() {
+        None | Some("") | Some("false") => false,
+        Some("true") => true,
+        Some(_) => {
+            return Err(Problem::field(
+                "published",
+                "not-a-boolean",
+                "must be true or false",
+            ));
+        }
+    };
+    let filter = ArticleFilter {
+        tenant: q.tenant.as_deref().map(parse_tenant).transpose()?,
+        published_only,
+        text: q.q.unwrap_or_default(),
+        limit: int_param("limit", q.limit.as_deref())?.unwrap_or(100),
+    };
+    Ok(Json(
+        json!({ "items": state.store.list_articles(&api.scope, &filter).await? }),
+    ))
+}
+
+async fn article(
+    State(state): State<AppState>,
+    api: ApiUser,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, Problem> {
+    Ok(Json(json!(state.store.get_article(&api.scope, &id).await?)))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CreateArticleInput {
+    tenant_id: String,
+    title: String,
+    #[serde(default)]
+    body_markdown: String,
+    #[serde(default)]
+    published: bool,
+}
+
+async fn create_article(
+    State(state): State<AppState>,
+    api: ApiUser,
+    ApiJson(input): ApiJson<CreateArticleInput>,
+) -> Result<Response, Problem> {
+    let article = state
+        .store
+        .create_article(
+            &api.scope,
+            NewArticle {
+                tenant_id: parse_tenant(&input.tenant_id)?,
+                title: input.title,
+                body_markdown: input.body_markdown,
+                published: input.published,
+            },
+        )
+        .await?;
+    Ok((StatusCode::CREATED, Json(json!(article))).into_response())
 }

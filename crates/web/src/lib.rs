@@ -12,6 +12,7 @@ mod forms;
 mod headers;
 pub mod i18n;
 mod live;
+mod markdown;
 mod pages;
 mod shell;
 

@@ -4,7 +4,7 @@ use crate::support::{provider_with, user_with};
 use drifta_core::tenant::LocationKind;
 use drifta_core::{Permission, Role, TenantId};
 use drifta_store::testing::{TestDb, backends};
-use drifta_store::{AuditFilter, NewLocation, Store, StoreError};
+use drifta_store::{ArticleFilter, AuditFilter, NewArticle, NewLocation, Store, StoreError};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
 
@@ -56,6 +56,17 @@ async fn check_world(store: &Store, w: &World) -> Result<(), TestCaseError> {
             .await
             .unwrap();
     }
+    // A knowledge-base article for the provider and each municipality, every other one a draft.
+    let mut articles = Vec::new();
+    for (i, t) in std::iter::once(&provider).chain(munis.iter()).enumerate() {
+        let new = NewArticle {
+            tenant_id: t.clone(),
+            title: format!("Artikkel {i}"),
+            body_markdown: String::new(),
+            published: i % 2 == 0,
+        };
+        articles.push(store.create_article(&admin, new).await.unwrap());
+    }
     let mut actors = Vec::new();
     for (home, grants) in &w.users {
         let grants: Vec<(TenantId, Role)> = grants
@@ -93,6 +104,37 @@ async fn check_world(store: &Store, w: &World) -> Result<(), TestCaseError> {
                 let locs = store.list_locations(scope, Some(m)).await.unwrap();
                 prop_assert!(locs.is_empty());
             }
+        }
+        // Articles: drafts only where the actor reads everything; published ones of the
+        // tenants they see and of the provider above their municipalities; no other world's.
+        let readable = |a: &drifta_store::Article| {
+            scope.can(&a.tenant_id, Permission::ReadAll)
+                || (a.published
+                    && (scope.sees(&a.tenant_id)
+                        || (a.tenant_id == provider && munis.iter().any(|m| scope.sees(m)))))
+        };
+        let mut expected: Vec<&str> = articles
+            .iter()
+            .filter(|a| readable(a))
+            .map(|a| a.id.as_str())
+            .collect();
+        let listed = store
+            .list_articles(
+                scope,
+                &ArticleFilter {
+                    limit: 500,
+                    ..ArticleFilter::default()
+                },
+            )
+            .await
+            .unwrap();
+        let mut got: Vec<&str> = listed.iter().map(|a| a.id.as_str()).collect();
+        expected.sort();
+        got.sort();
+        prop_assert_eq!(got, expected);
+        for a in &articles {
+            let one = store.get_article(scope, &a.id).await;
+            prop_assert_eq!(one.is_ok(), readable(a));
         }
         for u in store.list_users(scope, None).await.unwrap() {
             prop_assert!(scope.can(&u.tenant_id, Permission::ManageUsers));

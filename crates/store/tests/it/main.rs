@@ -3,6 +3,7 @@
 
 mod audit;
 mod isolation;
+mod kb;
 mod schema;
 mod search;
 mod sessions;

@@ -15,13 +15,14 @@ use drifta_store::AuditFilter;
 use serde::Deserialize;
 use serde_json::Value;
 
-pub const OBJECT_TYPES: [&str; 6] = [
+pub const OBJECT_TYPES: [&str; 7] = [
     "tenant",
     "location",
     "user",
     "api_token",
     "session",
     "ticket",
+    "kb_article",
 ];
 
 pub struct AuditRow {

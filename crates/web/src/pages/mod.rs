@@ -5,6 +5,7 @@ mod admin_users;
 mod audit;
 mod dashboard;
 mod desk;
+mod kb;
 mod login;
 mod reports;
 mod tickets;
@@ -75,6 +76,13 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/tickets/bulk", post(tickets::bulk))
         .route("/attachments/{id}", get(tickets::download))
+        .route("/tickets/{number}/articles", post(tickets::link_article))
+        .route("/kb", get(kb::list).post(kb::create))
+        .route("/kb/new", get(kb::new_form))
+        .route("/kb/{id}", get(kb::show).post(kb::update))
+        .route("/kb/{id}/edit", get(kb::edit_form))
+        .route("/kb/{id}/publish", post(kb::publish))
+        .route("/kb/{id}/unpublish", post(kb::unpublish))
 }
 
 pub async fn not_found(visitor: Visitor) -> Response {

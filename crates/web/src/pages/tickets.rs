@@ -15,7 +15,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use drifta_core::ticket::{Level, Priority, TicketKind, TicketStatus};
 use drifta_core::{LocationId, Permission, TenantId, UserId};
-use drifta_store::{NewTicket, QueueFilter, QueueView, StatusFilter, Ticket};
+use drifta_store::{ArticleFilter, NewTicket, QueueFilter, QueueView, StatusFilter, Ticket};
 use serde::Deserialize;
 use serde_json::json;
 use std::collections::BTreeMap;
@@ -531,6 +531,10 @@ struct TicketPage {
     technicians: Vec<(String, String, bool)>,
     attachments: Vec<(String, String, String, String)>,
     can_attach: bool,
+    /// Linked knowledge-base articles the reader may see: (id, title).
+    articles: Vec<(String, String)>,
+    /// For staff: articles of this municipality and its provider not linked yet.
+    linkable: Vec<(String, String)>,
     notice: Option<String>,
     form_error: Option<String>,
 }
@@ -647,6 +651,34 @@ async fn ticket_page(
     } else {
         String::new()
     };
+    let articles: Vec<(String, String)> = state
+        .store
+        .ticket_articles(&ctx.scope, &t)
+        .await
+        .map_err(|e| ctx.store_err(e))?
+        .into_iter()
+        .map(|a| (a.id, a.title))
+        .collect();
+    let linkable = if staff {
+        state
+            .store
+            .list_articles(
+                &ctx.scope,
+                &ArticleFilter {
+                    tenant: Some(t.tenant_id.clone()),
+                    limit: 200,
+                    ..ArticleFilter::default()
+                },
+            )
+            .await
+            .map_err(|e| ctx.store_err(e))?
+            .into_iter()
+            .filter(|a| !articles.iter().any(|(id, _)| *id == a.id))
+            .map(|a| (a.id, a.title))
+            .collect()
+    } else {
+        Vec::new()
+    };
     let page = TicketPage {
         tr: ctx.tr,
         shell: Some(Shell::build(state, ctx, &format!("/tickets/{}", t.number)).await?),
@@ -675,6 +707,8 @@ async fn ticket_page(
         technicians,
         attachments,
         can_attach: can_reply,
+        articles,
+        linkable,
         t,
         notice,
         form_error,
@@ -824,6 +858,26 @@ pub async fn add_time(
             !form.billable.is_empty(),
             &form.note,
         )
+        .await;
+    after_change(&state, &ctx, t, result).await
+}
+
+#[derive(Deserialize)]
+pub struct LinkForm {
+    #[serde(default)]
+    article: String,
+}
+
+/// Links a knowledge-base article to the ticket; one of another municipality answers 404.
+pub async fn link_article(
+    State(state): State<AppState>,
+    Path(number): Path<String>,
+    CsrfForm(ctx, form): CsrfForm<LinkForm>,
+) -> Result<Response, PageError> {
+    let t = find(&state, &ctx, &number).await?;
+    let result = state
+        .store
+        .link_article(&ctx.scope, &t.id, form.article.trim())
         .await;
     after_change(&state, &ctx, t, result).await
 }

@@ -1,3 +1,4 @@
+use crate::kb::tenant_id;
 use crate::support::{api_token, client, servers, start_on};
 use drifta_store::testing::sqlite;
 use drifta_web::WebConfig;
@@ -233,8 +234,18 @@ async fn every_documented_path_is_served() {
         .await
         .unwrap();
     let some_number = ticket["items"][0]["number"].to_string();
+    // An article of our own, so /kb/{id} has something real to answer with.
+    let res = c
+        .post(server.url("/api/v1/kb"))
+        .bearer_auth(&token)
+        .json(&json!({"tenant_id": some_tenant, "title": "Dokumentert", "body_markdown": "*ja*"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 201);
+    let article: Value = res.json().await.unwrap();
     let paths = doc["paths"].as_object().unwrap();
-    assert!(paths.len() >= 8);
+    assert!(paths.len() >= 10);
     for (path, ops) in paths {
         let concrete = path
             .replace("/tenants/{id}", &format!("/tenants/{some_tenant}"))
@@ -242,7 +253,11 @@ async fn every_documented_path_is_served() {
                 "/users/{id}",
                 &format!("/users/{}", me["id"].as_str().unwrap()),
             )
-            .replace("{number}", &some_number);
+            .replace("{number}", &some_number)
+            .replace(
+                "/kb/{id}",
+                &format!("/kb/{}", article["id"].as_str().unwrap()),
+            );
         if ops.get("get").is_some() {
             let res = c
                 .get(server.url(&format!("/api/v1{concrete}")))
@@ -431,6 +446,124 @@ async fn tickets_through_the_api() {
             json!({"tenant_id": fjordvik, "title": "x", "impact": "enormous"}),
         )
         .await;
+        assert_eq!(res.status(), 422);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_api_lists_reads_and_creates_articles_within_scope() {
+    for server in servers().await {
+        let label = server.label;
+        let c = client();
+        let teacher = api_token(&server, "laerer.fjordvik").await;
+        let tech = api_token(&server, "tekniker.dk").await;
+        let egeholm = tenant_id(&server, "egeholm").await;
+        let fjordvik = tenant_id(&server, "fjordvik").await;
+
+        let titles = |token: String, query: &'static str| {
+            let c = c.clone();
+            let url = server.url(&format!("/api/v1/kb{query}"));
+            async move {
+                let res = c.get(url).bearer_auth(token).send().await.unwrap();
+                assert_eq!(res.status(), 200);
+                let body: Value = res.json().await.unwrap();
+                body["items"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|a| a["title"].as_str().unwrap().to_string())
+                    .collect::<Vec<_>>()
+            }
+        };
+        assert_eq!(
+            titles(teacher.clone(), "").await,
+            ["Slik kobler du til skolens Wi-Fi"],
+            "{label}"
+        );
+        let dk = titles(tech.clone(), "?q=mitid").await;
+        assert_eq!(dk, ["Sådan logger du på rådhusets pc'er med MitID"]);
+
+        let res = c
+            .post(server.url("/api/v1/kb"))
+            .bearer_auth(&tech)
+            .json(&json!({"tenant_id": egeholm, "title": "Kopimaskinen", "body_markdown": "Tryk **start**"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 201, "{label}");
+        let created: Value = res.json().await.unwrap();
+        assert_eq!(created["published"], false);
+        assert_eq!(created["shared"], false);
+        let id = created["id"].as_str().unwrap();
+        let res = c
+            .get(server.url(&format!("/api/v1/kb/{id}")))
+            .bearer_auth(&tech)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 200);
+        assert_eq!(
+            res.json::<Value>().await.unwrap()["body_markdown"],
+            "Tryk **start**"
+        );
+        assert!(
+            !titles(tech.clone(), "?published=true")
+                .await
+                .contains(&"Kopimaskinen".to_string())
+        );
+        // Out of scope and drafts answer 404 like missing ones.
+        let res = c
+            .get(server.url(&format!("/api/v1/kb/{id}")))
+            .bearer_auth(&teacher)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 404);
+        assert_eq!(res.headers()["content-type"], "application/problem+json");
+
+        // Problems: a requester writing, a technician outside their municipalities, bad input.
+        let res = c
+            .post(server.url("/api/v1/kb"))
+            .bearer_auth(&teacher)
+            .json(&json!({"tenant_id": fjordvik, "title": "Tips"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 403);
+        let res = c
+            .post(server.url("/api/v1/kb"))
+            .bearer_auth(&tech)
+            .json(&json!({"tenant_id": fjordvik, "title": "Ikke min kommune"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 403);
+        let res = c
+            .post(server.url("/api/v1/kb"))
+            .bearer_auth(&tech)
+            .json(&json!({"tenant_id": egeholm, "title": "  "}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 422);
+        assert_eq!(
+            res.json::<Value>().await.unwrap()["errors"][0]["field"],
+            "title"
+        );
+        let res = c
+            .post(server.url("/api/v1/kb"))
+            .bearer_auth(&tech)
+            .json(&json!({"tenant_id": egeholm, "title": "X", "html": "<script>"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 400, "unknown fields are refused");
+        let res = c
+            .get(server.url("/api/v1/kb?published=maybe"))
+            .bearer_auth(&tech)
+            .send()
+            .await
+            .unwrap();
         assert_eq!(res.status(), 422);
     }
 }

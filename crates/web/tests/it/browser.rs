@@ -572,3 +572,111 @@ async fn an_open_ticket_updates_when_a_colleague_replies() {
     );
     b.clone().close().await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_technician_publishes_an_article_and_a_teacher_reads_it() {
+    if !enabled() {
+        return;
+    }
+    let server = start_on(sqlite().await, WebConfig::default()).await;
+    let br = browser().await;
+    let b = &br.client;
+    sign_in(b, &server, "tekniker.nord").await;
+    b.find(Locator::Id("nav-kb"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    b.wait()
+        .for_element(Locator::Id("new-article"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    b.wait()
+        .for_element(Locator::Id("title"))
+        .await
+        .unwrap()
+        .send_keys("Slik kobler du projektoren til PC-en")
+        .await
+        .unwrap();
+    let scope = b.find(Locator::Id("tenant")).await.unwrap();
+    let fjordvik = scope
+        .find(Locator::XPath(
+            ".//option[normalize-space(.)='Fjordvik kommune']",
+        ))
+        .await
+        .unwrap()
+        .attr("value")
+        .await
+        .unwrap()
+        .unwrap();
+    scope.select_by_value(&fjordvik).await.unwrap();
+    b.find(Locator::Id("body"))
+        .await
+        .unwrap()
+        .send_keys("## Steg\n\n1. Koble til **HDMI**-kabelen\n2. Trykk Win+P og velg *Dupliser*\n")
+        .await
+        .unwrap();
+    b.find(Locator::Id("save-article"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    assert_eq!(
+        text_of(b, "#article-title").await,
+        "Slik kobler du projektoren til PC-en"
+    );
+    assert!(text_of(b, "#draft-notice").await.contains("utkast"));
+    b.find(Locator::Id("publish-article"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    b.wait()
+        .for_element(Locator::Id("unpublish-article"))
+        .await
+        .unwrap();
+    assert!(b.find(Locator::Id("draft-notice")).await.is_err());
+    screenshot(b, "kb-published").await;
+    b.find(Locator::Id("sign-out"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    b.wait().for_element(Locator::Id("sign-in")).await.unwrap();
+
+    sign_in(b, &server, "laerer.fjordvik").await;
+    b.find(Locator::Id("nav-kb"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let list = text_of(b, "#articles").await;
+    assert!(list.contains("Slik kobler du til skolens Wi-Fi"), "{list}");
+    assert!(!list.contains("Utkast"), "drafts are not listed: {list}");
+    assert!(b.find(Locator::Id("new-article")).await.is_err());
+    b.find(Locator::XPath(
+        "//ul[@id='articles']//a[contains(., 'projektoren')]",
+    ))
+    .await
+    .unwrap()
+    .click()
+    .await
+    .unwrap();
+    assert_eq!(text_of(b, "#article-body h2").await, "Steg");
+    assert_eq!(text_of(b, "#article-body ol li strong").await, "HDMI");
+    assert!(text_of(b, "#article-body").await.contains("Dupliser"));
+    assert!(
+        b.find(Locator::Id("edit-article")).await.is_err(),
+        "requesters read, they do not edit"
+    );
+    screenshot(b, "kb-article").await;
+    b.clone().close().await.unwrap();
+}

@@ -4,6 +4,7 @@
 mod api;
 mod browser;
 mod isolation;
+mod kb;
 mod pages;
 mod support;
 mod tickets;
