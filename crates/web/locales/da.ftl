@@ -360,3 +360,4 @@ action-publish = offentliggjorde
 action-unpublish = trak tilbage
 action-link = tilknyttede en sag
 object-kb-article = Artikel i vidensbasen
+search-articles = Vidensbase

@@ -360,3 +360,4 @@ action-publish = published
 action-unpublish = unpublished
 action-link = linked to a ticket
 object-kb-article = Knowledge base article
+search-articles = Knowledge base

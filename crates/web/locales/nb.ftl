@@ -360,3 +360,4 @@ action-publish = publiserte
 action-unpublish = avpubliserte
 action-link = koblet til en sak
 object-kb-article = Artikkel i kunnskapsbasen
+search-articles = Kunnskapsbase

@@ -941,6 +941,7 @@ struct SearchPage {
     shell: Option<Shell>,
     q: String,
     rows: Vec<(i64, String, String, String)>,
+    articles: Vec<(String, String, String)>,
 }
 
 #[derive(Deserialize)]
@@ -970,7 +971,28 @@ pub async fn search(
             )
         })
         .collect();
+    let articles = if q.q.trim().is_empty() {
+        Vec::new()
+    } else {
+        state
+            .store
+            .list_articles(
+                &ctx.view_scope(),
+                &drifta_store::ArticleFilter {
+                    tenant: None,
+                    published_only: false,
+                    text: q.q.clone(),
+                    limit: 20,
+                },
+            )
+            .await
+            .map_err(|e| ctx.store_err(e))?
+            .into_iter()
+            .map(|a| (a.id, a.title, a.tenant_name))
+            .collect()
+    };
     let page = SearchPage {
+        articles,
         tr: ctx.tr,
         shell: Some(Shell::build(&state, &ctx, "/search").await?),
         q: q.q.chars().take(200).collect(),
