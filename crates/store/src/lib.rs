@@ -15,6 +15,7 @@ mod migrate;
 mod search;
 mod sessions;
 mod sql;
+mod teams;
 mod tenants;
 #[cfg(feature = "testing")]
 pub mod testing;
@@ -30,6 +31,7 @@ pub use kb::{Article, ArticleFilter, ArticleUpdate, MAX_BODY_CHARS, NewArticle};
 pub use migrate::{MIGRATIONS, Migration, SchemaStatus};
 pub use search::query_words;
 pub use sessions::Session;
+pub use teams::{SavedFilter, Team, clean_filter_query};
 pub use tenants::{Location, NewLocation, NewTenant};
 pub use tickets::{
     Caller, NewTicket, QueueFilter, QueueView, StatusFilter, Ticket, TicketEvent, TimeEntry,

@@ -71,6 +71,13 @@ pub static MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/0007_tags_attachments.sqlite.sql"),
         postgres: include_str!("../migrations/0007_tags_attachments.postgres.sql"),
     },
+    Migration {
+        version: 8,
+        name: "teams_watchers_filters",
+        common: include_str!("../migrations/0008_teams_watchers_filters.sql"),
+        sqlite: include_str!("../migrations/0008_teams_watchers_filters.sqlite.sql"),
+        postgres: include_str!("../migrations/0008_teams_watchers_filters.postgres.sql"),
+    },
 ];
 
 /// Where a database stands against this binary's migrations.

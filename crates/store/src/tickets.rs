@@ -48,6 +48,8 @@ pub struct Ticket {
     /// The municipality's zone, for showing times as its staff read them.
     pub time_zone: String,
     pub tags: Vec<String>,
+    pub team_id: Option<String>,
+    pub team_name: Option<String>,
 }
 
 #[derive(Clone, Debug)]
@@ -85,6 +87,8 @@ pub enum QueueView {
     Mine,
     /// Assigned to nobody.
     Unassigned,
+    /// Handed to a team the actor belongs to.
+    MyTeams,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
@@ -144,8 +148,9 @@ pub fn default_sla_minutes(priority: Priority) -> (i64, i64) {
 const TICKET_SELECT: &str = "SELECT t.id, t.tenant_id, tn.name, t.number, t.kind, t.title, t.description, \
      t.requester_id, r.display_name, t.location_id, l.name, t.category, t.impact, t.urgency, t.priority, t.status, \
      t.assignee_id, a.display_name, t.channel, t.created_at, t.updated_at, t.first_response_at, t.resolved_at, \
-     t.response_due_at, t.resolution_due_at, tn.time_zone \
+     t.response_due_at, t.resolution_due_at, tn.time_zone, t.team_id, tm.name \
      FROM tickets t JOIN tenants tn ON tn.id = t.tenant_id \
+     LEFT JOIN teams tm ON tm.id = t.team_id \
      LEFT JOIN users r ON r.id = t.requester_id \
      LEFT JOIN users a ON a.id = t.assignee_id \
      LEFT JOIN locations l ON l.id = t.location_id \
@@ -180,6 +185,8 @@ type TicketTail = (
     Option<i64>,
     Option<i64>,
     String,
+    Option<String>,
+    Option<String>,
 );
 
 /// Tuples decode at most 16 columns, so a ticket row is read as two halves.
@@ -224,6 +231,8 @@ where
                 row.try_get(23)?,
                 row.try_get(24)?,
                 row.try_get(25)?,
+                row.try_get(26)?,
+                row.try_get(27)?,
             ),
         ))
     }
@@ -258,6 +267,8 @@ fn ticket_from_row(TicketRow(h, t): TicketRow) -> Ticket {
         resolution_due_at: t.8,
         time_zone: t.9,
         tags: Vec::new(),
+        team_id: t.10,
+        team_name: t.11,
     }
 }
 
@@ -303,6 +314,15 @@ impl Tx {
             .await?
             .unwrap_or((None,));
         Ok(latest.map_or(now, |l| now.max(l + 1)))
+    }
+
+    /// [`Tx::ticket_stamp`] for the other ticket modules.
+    pub(crate) async fn ticket_stamp_pub(
+        &mut self,
+        tenant: &TenantId,
+        now: i64,
+    ) -> Result<i64, StoreError> {
+        self.ticket_stamp(tenant, now).await
     }
 
     async fn ticket_event(
@@ -757,6 +777,12 @@ impl Store {
                     .push_arg(scope.user_id().map(|u| u.to_string()).unwrap_or_default());
             }
             QueueView::Unassigned => sql = sql.push(" AND t.assignee_id IS NULL"),
+            QueueView::MyTeams => {
+                sql = sql
+                    .push(" AND t.team_id IN (SELECT team_id FROM team_members WHERE user_id = ")
+                    .push_arg(scope.user_id().map(|u| u.to_string()).unwrap_or_default())
+                    .push(")");
+            }
         }
         sql = match filter.status {
             StatusFilter::Active => sql.push(" AND t.status NOT IN ('resolved', 'closed')"),
@@ -1109,6 +1135,28 @@ impl Store {
         )
         .arg(false)
         .arg(tenant.as_str());
+        Ok(self
+            .fetch_all::<UserRow>(sql)
+            .await?
+            .into_iter()
+            .map(user_from_row)
+            .collect())
+    }
+
+    /// The provider's own technicians and administrators (those with a grant on the provider).
+    pub async fn technicians_of_provider(
+        &self,
+        provider: &TenantId,
+    ) -> Result<Vec<User>, StoreError> {
+        let sql = Sql::new(
+            "SELECT DISTINCT u.id, u.tenant_id, u.username, u.email, u.display_name, u.phone, u.language, u.disabled \
+             FROM users u JOIN role_grants g ON g.user_id = u.id \
+             WHERE g.role IN ('technician', 'provider_admin') AND u.disabled = $1 \
+             AND (g.tenant_id = $2 OR g.tenant_id IN (SELECT id FROM tenants WHERE parent_id = $2)) \
+             ORDER BY u.display_name",
+        )
+        .arg(false)
+        .arg(provider.as_str());
         Ok(self
             .fetch_all::<UserRow>(sql)
             .await?

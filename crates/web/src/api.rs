@@ -55,6 +55,9 @@ pub fn routes() -> Router<AppState> {
             )),
         )
         .route("/attachments/{id}", get(download))
+        .route("/teams", get(teams))
+        .route("/tickets/{number}/team", axum::routing::post(set_team))
+        .route("/tickets/{number}/watch", axum::routing::post(watch))
         .route("/search", get(search))
         .route("/kb", get(articles).post(create_article))
         .route("/kb/{id}", get(article))
@@ -898,4 +901,52 @@ async fn create_article(
         )
         .await?;
     Ok((StatusCode::CREATED, Json(json!(article))).into_response())
+}
+
+async fn teams(State(state): State<AppState>, api: ApiUser) -> Result<Json<Value>, Problem> {
+    Ok(Json(
+        json!({ "items": state.store.list_teams(&api.scope).await? }),
+    ))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TeamInput {
+    team_id: Option<String>,
+}
+
+async fn set_team(
+    State(state): State<AppState>,
+    api: ApiUser,
+    Path(number): Path<String>,
+    ApiJson(input): ApiJson<TeamInput>,
+) -> Result<Json<Value>, Problem> {
+    let t = find_ticket(&state, &api, &number).await?;
+    state
+        .store
+        .set_ticket_team(&api.scope, &t.id, input.team_id.as_deref())
+        .await?;
+    Ok(Json(json!(
+        state.store.get_ticket(&api.scope, &t.id).await?
+    )))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct WatchInput {
+    watch: bool,
+}
+
+async fn watch(
+    State(state): State<AppState>,
+    api: ApiUser,
+    Path(number): Path<String>,
+    ApiJson(input): ApiJson<WatchInput>,
+) -> Result<Response, Problem> {
+    let t = find_ticket(&state, &api, &number).await?;
+    state
+        .store
+        .watch_ticket(&api.scope, &t.id, input.watch)
+        .await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
 }

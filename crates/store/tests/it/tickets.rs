@@ -646,3 +646,115 @@ async fn tags_and_attachments() {
         ));
     }
 }
+
+#[tokio::test]
+async fn teams_watchers_and_saved_filters() {
+    for db in backends().await {
+        let store = &db.store;
+        let (provider, munis, admin) = provider_with(store, 2).await;
+        let tech = user_with(
+            store,
+            &admin,
+            &provider,
+            &[(provider.clone(), Role::Technician)],
+        )
+        .await;
+        let tech_scope = store.scope_for(&tech, "").await.unwrap();
+        let team = store
+            .create_team(&admin, &provider, "Skole-team")
+            .await
+            .unwrap();
+        assert!(
+            matches!(
+                store.create_team(&admin, &provider, "Skole-team").await,
+                Err(StoreError::Taken { .. })
+            ),
+            "{}",
+            db.label
+        );
+        assert!(matches!(
+            store.create_team(&tech_scope, &provider, "Eget team").await,
+            Err(StoreError::Denied(_))
+        ));
+        store
+            .set_team_member(&admin, &team.id, &tech.id, true)
+            .await
+            .unwrap();
+        store
+            .set_team_member(&admin, &team.id, &tech.id, true)
+            .await
+            .unwrap();
+        let teams = store.list_teams(&tech_scope).await.unwrap();
+        assert_eq!(teams.len(), 1);
+        assert_eq!(teams[0].members.len(), 1);
+
+        let t = store
+            .create_ticket(
+                &tech_scope,
+                ticket(&munis[0], "Smartboard", Level::Low, Level::Low),
+            )
+            .await
+            .unwrap();
+        store
+            .set_ticket_team(&tech_scope, &t.id, Some(&team.id))
+            .await
+            .unwrap();
+        let mine = store
+            .list_tickets(
+                &tech_scope,
+                &QueueFilter {
+                    view: QueueView::MyTeams,
+                    limit: 10,
+                    ..QueueFilter::default()
+                },
+            )
+            .await
+            .unwrap();
+        assert_eq!(
+            mine.iter().map(|t| t.team_name.clone()).collect::<Vec<_>>(),
+            vec![Some("Skole-team".to_string())]
+        );
+        // A team of another provider does not fit.
+        let (other_provider, _, other_admin) = provider_with(store, 1).await;
+        let foreign = store
+            .create_team(&other_admin, &other_provider, "Fremmed")
+            .await
+            .unwrap();
+        let err = store
+            .set_ticket_team(&admin, &t.id, Some(&foreign.id))
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(err, StoreError::Invalid(ref f) if f.code == "team-other-provider"),
+            "{err}"
+        );
+
+        store.watch_ticket(&tech_scope, &t.id, true).await.unwrap();
+        store.watch_ticket(&tech_scope, &t.id, true).await.unwrap();
+        assert_eq!(
+            store.watchers(&tech_scope, &t.id).await.unwrap().len(),
+            1,
+            "{}",
+            db.label
+        );
+        store.watch_ticket(&tech_scope, &t.id, false).await.unwrap();
+        assert!(store.watchers(&tech_scope, &t.id).await.unwrap().is_empty());
+
+        let f = store
+            .save_filter(
+                &tech_scope,
+                "Helgens etterarbeid",
+                "view=all&tag=pc-utskifting&evil=1",
+            )
+            .await
+            .unwrap();
+        assert_eq!(f.query, "view=all&tag=pc-utskifting");
+        assert_eq!(store.saved_filters(&tech_scope).await.unwrap().len(), 1);
+        assert!(
+            store.saved_filters(&admin).await.is_err(),
+            "the installation has no saved filters of its own"
+        );
+        store.delete_filter(&tech_scope, &f.id).await.unwrap();
+        assert!(store.saved_filters(&tech_scope).await.unwrap().is_empty());
+    }
+}

@@ -15,7 +15,7 @@ use drifta_store::AuditFilter;
 use serde::Deserialize;
 use serde_json::Value;
 
-pub const OBJECT_TYPES: [&str; 7] = [
+pub const OBJECT_TYPES: [&str; 9] = [
     "tenant",
     "location",
     "user",
@@ -23,6 +23,8 @@ pub const OBJECT_TYPES: [&str; 7] = [
     "session",
     "ticket",
     "kb_article",
+    "desk_settings",
+    "team",
 ];
 
 pub struct AuditRow {
@@ -254,6 +256,22 @@ mod tests {
             "sign_in_failed",
             "sign_in_blocked",
             "sign_out",
+            "status",
+            "assign",
+            "time",
+            "reply",
+            "note",
+            "tag",
+            "untag",
+            "attach",
+            "team",
+            "watch",
+            "unwatch",
+            "add_member",
+            "remove_member",
+            "publish",
+            "unpublish",
+            "link",
         ];
         for lang in Language::ALL {
             let tr = Tr::new(lang);

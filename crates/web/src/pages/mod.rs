@@ -8,6 +8,7 @@ mod desk;
 mod kb;
 mod login;
 mod reports;
+mod teams;
 mod tickets;
 
 use crate::AppState;
@@ -75,6 +76,12 @@ pub fn routes() -> Router<AppState> {
             )),
         )
         .route("/tickets/bulk", post(tickets::bulk))
+        .route("/tickets/filters", post(tickets::save_filter))
+        .route("/tickets/filters/{id}/delete", post(tickets::delete_filter))
+        .route("/tickets/{number}/team", post(tickets::set_team))
+        .route("/tickets/{number}/watch", post(tickets::watch))
+        .route("/admin/teams", get(teams::list).post(teams::create))
+        .route("/admin/teams/{id}/members", post(teams::member))
         .route("/attachments/{id}", get(tickets::download))
         .route("/tickets/{number}/articles", post(tickets::link_article))
         .route("/kb", get(kb::list).post(kb::create))

@@ -91,6 +91,8 @@ pub struct QueueRow {
 struct QueuePage {
     tr: Tr,
     shell: Option<Shell>,
+    saved: Vec<(String, String, String)>,
+    current_query: String,
     csrf: String,
     back: String,
     notice: Option<String>,
@@ -122,6 +124,7 @@ pub async fn queue(
     let (view, status) = match view_code {
         "mine" => (QueueView::Mine, StatusFilter::Active),
         "unassigned" => (QueueView::Unassigned, StatusFilter::Active),
+        "team" => (QueueView::MyTeams, StatusFilter::Active),
         "done" => (QueueView::All, StatusFilter::Done),
         _ => (QueueView::All, StatusFilter::Active),
     };
@@ -159,8 +162,19 @@ pub async fn queue(
         })
         .collect();
     let mut views = vec![("all", "queue-all")];
+    let in_a_team = staff
+        && state
+            .store
+            .list_teams(&ctx.scope)
+            .await
+            .map_err(|e| ctx.store_err(e))?
+            .iter()
+            .any(|t| t.members.iter().any(|(id, _)| *id == ctx.user.id));
     if staff {
         views.push(("mine", "queue-mine"));
+        if in_a_team {
+            views.push(("team", "queue-team"));
+        }
         views.push(("unassigned", "queue-unassigned"));
     }
     views.push(("done", "queue-done"));
@@ -204,9 +218,19 @@ pub async fn queue(
     if let Some(tag) = q.tag.as_deref().filter(|t| !t.is_empty()) {
         back.push_str(&format!("&tag={}", crate::error::url_encode(tag)));
     }
+    let saved = state
+        .store
+        .saved_filters(&ctx.scope)
+        .await
+        .map_err(|e| ctx.store_err(e))?
+        .into_iter()
+        .map(|f| (f.id, f.name, format!("/tickets?{}", f.query)))
+        .collect();
     let page = QueuePage {
         tr: ctx.tr,
         shell: Some(Shell::build(&state, &ctx, "/tickets").await?),
+        saved,
+        current_query: back.trim_start_matches("/tickets?").to_string(),
         csrf: ctx.session.csrf_token.clone(),
         back,
         notice,
@@ -531,6 +555,9 @@ struct TicketPage {
     technicians: Vec<(String, String, bool)>,
     attachments: Vec<(String, String, String, String)>,
     can_attach: bool,
+    teams: Vec<(String, String, bool)>,
+    watchers: String,
+    watching: bool,
     /// Linked knowledge-base articles the reader may see: (id, title).
     articles: Vec<(String, String)>,
     /// For staff: articles of this municipality and its provider not linked yet.
@@ -635,6 +662,33 @@ async fn ticket_page(
             )
         })
         .collect();
+    let watchers = state
+        .store
+        .watchers(&ctx.scope, &t.id)
+        .await
+        .map_err(|e| ctx.store_err(e))?;
+    let watching = watchers.iter().any(|(id, _)| *id == ctx.user.id);
+    let watchers = watchers
+        .into_iter()
+        .map(|(_, n)| n)
+        .collect::<Vec<_>>()
+        .join(", ");
+    let teams = if staff {
+        let parent = state
+            .store
+            .list_teams(&ctx.scope)
+            .await
+            .map_err(|e| ctx.store_err(e))?;
+        parent
+            .into_iter()
+            .map(|team| {
+                let chosen = t.team_id.as_deref() == Some(team.id.as_str());
+                (team.id, team.name, chosen)
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
     let time_spent = if staff {
         let (billable, total) = state
             .store
@@ -707,6 +761,9 @@ async fn ticket_page(
         technicians,
         attachments,
         can_attach: can_reply,
+        teams,
+        watchers,
+        watching,
         articles,
         linkable,
         t,
@@ -1158,4 +1215,76 @@ pub async fn bulk(
         refused.join(",")
     ))
     .into_response())
+}
+
+#[derive(Deserialize)]
+pub struct TeamForm {
+    #[serde(default)]
+    team: String,
+}
+
+pub async fn set_team(
+    State(state): State<AppState>,
+    Path(number): Path<String>,
+    CsrfForm(ctx, form): CsrfForm<TeamForm>,
+) -> Result<Response, PageError> {
+    let t = find(&state, &ctx, &number).await?;
+    let team = (!form.team.is_empty()).then_some(form.team.as_str());
+    let result = state.store.set_ticket_team(&ctx.scope, &t.id, team).await;
+    after_change(&state, &ctx, t, result).await
+}
+
+#[derive(Deserialize)]
+pub struct WatchForm {
+    #[serde(default)]
+    watch: String,
+}
+
+pub async fn watch(
+    State(state): State<AppState>,
+    Path(number): Path<String>,
+    CsrfForm(ctx, form): CsrfForm<WatchForm>,
+) -> Result<Response, PageError> {
+    let t = find(&state, &ctx, &number).await?;
+    let result = state
+        .store
+        .watch_ticket(&ctx.scope, &t.id, form.watch == "1")
+        .await;
+    after_change(&state, &ctx, t, result).await
+}
+
+#[derive(Deserialize)]
+pub struct SaveFilterForm {
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    query: String,
+}
+
+pub async fn save_filter(
+    State(state): State<AppState>,
+    CsrfForm(ctx, form): CsrfForm<SaveFilterForm>,
+) -> Result<Response, PageError> {
+    match state
+        .store
+        .save_filter(&ctx.scope, &form.name, &form.query)
+        .await
+    {
+        Ok(f) => Ok(Redirect::to(&format!("/tickets?{}", f.query)).into_response()),
+        Err(drifta_store::StoreError::Invalid(_)) => Err(PageError::BadRequest(ctx.tr)),
+        Err(e) => Err(ctx.store_err(e)),
+    }
+}
+
+pub async fn delete_filter(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    CsrfForm(ctx, _): CsrfForm<super::login::Empty>,
+) -> Result<Response, PageError> {
+    state
+        .store
+        .delete_filter(&ctx.scope, &id)
+        .await
+        .map_err(|e| ctx.store_err(e))?;
+    Ok(Redirect::to("/tickets").into_response())
 }

@@ -244,6 +244,17 @@ async fn every_documented_path_is_served() {
         .unwrap();
     assert_eq!(res.status(), 201);
     let article: Value = res.json().await.unwrap();
+    let res = c
+        .post(server.url(&format!(
+            "/api/v1/tickets/{some_number}/attachments?filename=logg.txt"
+        )))
+        .bearer_auth(&token)
+        .body("feil i loggen")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 201);
+    let attachment: Value = res.json().await.unwrap();
     let paths = doc["paths"].as_object().unwrap();
     assert!(paths.len() >= 10);
     for (path, ops) in paths {
@@ -257,6 +268,10 @@ async fn every_documented_path_is_served() {
             .replace(
                 "/kb/{id}",
                 &format!("/kb/{}", article["id"].as_str().unwrap()),
+            )
+            .replace(
+                "/attachments/{id}",
+                &format!("/attachments/{}", attachment["id"].as_str().unwrap()),
             );
         if ops.get("get").is_some() {
             let res = c

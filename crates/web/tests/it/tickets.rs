@@ -837,3 +837,152 @@ async fn bulk_actions_tags_and_attachments_from_the_pages() {
         );
     }
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn teams_watching_and_saved_views() {
+    for server in servers().await {
+        let (admin, csrf) = sign_in(&server, "admin").await;
+        let scope = server
+            .store
+            .installation_scope(drifta_core::Actor::system("t"))
+            .await
+            .unwrap();
+        let provider = server
+            .store
+            .find_tenant_by_slug(&scope, "nordkyst")
+            .await
+            .unwrap()
+            .id;
+        let res = admin
+            .post(server.url("/admin/teams"))
+            .form(&[
+                ("csrf", csrf.as_str()),
+                ("provider", provider.as_str()),
+                ("name", "Skole-team"),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 303, "{}", server.label);
+        let page = admin
+            .get(server.url("/admin/teams"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        let team_id = page
+            .split("action=\"/admin/teams/")
+            .nth(1)
+            .unwrap()
+            .split('/')
+            .next()
+            .unwrap()
+            .to_string();
+        let (nord, _) = server
+            .store
+            .find_login("tekniker.nord")
+            .await
+            .unwrap()
+            .unwrap();
+        let res = admin
+            .post(server.url(&format!("/admin/teams/{team_id}/members")))
+            .form(&[
+                ("csrf", csrf.as_str()),
+                ("user", nord.id.as_str()),
+                ("add", "1"),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 303);
+
+        let (tech, tcsrf) = sign_in(&server, "tekniker.nord").await;
+        let queue = tech
+            .get(server.url("/tickets"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(queue.contains("view=team"), "members get a 'my teams' view");
+        let number = queue
+            .split("name=\"ticket\" value=\"")
+            .nth(1)
+            .unwrap()
+            .split('"')
+            .next()
+            .unwrap()
+            .to_string();
+        let res = tech
+            .post(server.url(&format!("/tickets/{number}/team")))
+            .form(&[("csrf", tcsrf.as_str()), ("team", team_id.as_str())])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 303);
+        let res = tech
+            .post(server.url(&format!("/tickets/{number}/watch")))
+            .form(&[("csrf", tcsrf.as_str()), ("watch", "1")])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 303);
+        let page = tech
+            .get(server.url(&format!("/tickets/{number}")))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(
+            page.contains("id=\"team\">Skole-team") && page.contains("id=\"watchers\">Mari Holtan"),
+            "{}",
+            server.label
+        );
+        let team_queue = tech
+            .get(server.url("/tickets?view=team"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert_eq!(team_queue.matches("name=\"ticket\"").count(), 1);
+
+        let res = tech
+            .post(server.url("/tickets/filters"))
+            .form(&[
+                ("csrf", tcsrf.as_str()),
+                ("name", "Teamets saker"),
+                ("query", "view=team&x=<b>"),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.headers()["location"], "/tickets?view=team");
+        let queue = tech
+            .get(server.url("/tickets"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(queue.contains(">Teamets saker</a>"));
+        assert!(!queue.contains("<b>"));
+        // Another person does not see it.
+        let other = admin
+            .get(server.url("/tickets"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(!other.contains("Teamets saker"));
+    }
+}
