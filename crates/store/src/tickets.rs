@@ -537,6 +537,43 @@ impl Store {
             .unwrap_or_default())
     }
 
+    /// Sets a provider's priority matrix (applies to tickets created from now on).
+    pub async fn set_priority_matrix(
+        &self,
+        scope: &Scope,
+        provider: &TenantId,
+        matrix: &PriorityMatrix,
+    ) -> Result<(), StoreError> {
+        scope.require(provider, Permission::ManageTenants)?;
+        let before = self.priority_matrix(provider).await?;
+        let now = self.now_ms();
+        let mut tx = self.begin().await?;
+        tx.execute(
+            Sql::new("DELETE FROM provider_settings WHERE tenant_id = $1").arg(provider.as_str()),
+        )
+        .await?;
+        tx.execute(
+            Sql::new("INSERT INTO provider_settings (tenant_id, priority_matrix) VALUES ($1, $2)")
+                .arg(provider.as_str())
+                .arg(matrix.to_text()),
+        )
+        .await?;
+        tx.audit(
+            scope.actor(),
+            now,
+            Change {
+                tenant: Some(provider),
+                action: "update",
+                object_type: "priority_matrix",
+                object_id: provider.as_str(),
+                before: Some(serde_json::json!({ "matrix": before.to_text() })),
+                after: Some(serde_json::json!({ "matrix": matrix.to_text() })),
+            },
+        )
+        .await?;
+        tx.commit().await
+    }
+
     /// Due instants for a ticket from its start, pauses and budgets; `None` while paused.
     async fn compute_dues(
         &self,

@@ -386,3 +386,7 @@ action-unwatch = stoppede med at følge
 action-add-member = tilføjede medlem
 action-remove-member = fjernede medlem
 object-team = Team
+matrix-heading = Prioritetsmatrix
+matrix-explain = Hvordan omfang og hast giver prioriteten for nye sager i alle denne leverandørs kommuner.
+matrix-save = Gem matrixen
+object-priority-matrix = Prioritetsmatrix

@@ -386,3 +386,7 @@ action-unwatch = stopped watching
 action-add-member = added a member
 action-remove-member = removed a member
 object-team = Team
+matrix-heading = Priority matrix
+matrix-explain = How impact and urgency give the priority of new tickets in all municipalities of this provider.
+matrix-save = Save matrix
+object-priority-matrix = Priority matrix

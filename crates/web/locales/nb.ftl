@@ -386,3 +386,7 @@ action-unwatch = sluttet å følge
 action-add-member = la til medlem
 action-remove-member = fjernet medlem
 object-team = Team
+matrix-heading = Prioritetsmatrise
+matrix-explain = Hvordan omfang og hast gir prioriteten til nye saker i alle kommunene til denne leverandøren.
+matrix-save = Lagre matrisen
+object-priority-matrix = Prioritetsmatrise

@@ -15,7 +15,8 @@ use drifta_store::AuditFilter;
 use serde::Deserialize;
 use serde_json::Value;
 
-pub const OBJECT_TYPES: [&str; 9] = [
+pub const OBJECT_TYPES: [&str; 10] = [
+    "priority_matrix",
     "tenant",
     "location",
     "user",

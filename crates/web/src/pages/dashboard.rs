@@ -9,6 +9,7 @@ use crate::shell::Shell;
 use askama::Template;
 use axum::extract::{Path, State};
 use axum::response::{Html, IntoResponse, Response};
+use drifta_core::ticket::Level;
 use drifta_core::{TenantId, TenantKind};
 
 pub struct Card {
@@ -91,6 +92,11 @@ pub async fn dashboard(State(state): State<AppState>, ctx: Ctx) -> Result<Respon
 struct TenantPage {
     tr: Tr,
     shell: Option<Shell>,
+    csrf: String,
+    /// For a provider its administrators may change: rows of (impact label, [(cell name, chosen code)]).
+    matrix: Option<Vec<(String, Vec<(String, String)>)>>,
+    priorities: Vec<(String, String)>,
+    levels: Vec<String>,
     id: String,
     can_see_desk: bool,
     name: String,
@@ -119,11 +125,54 @@ pub async fn tenant(
         .into_iter()
         .map(|l| (l.name, location_kind_name(&ctx.tr, l.kind), l.address))
         .collect();
+    let matrix = if tenant.kind == TenantKind::Provider
+        && ctx.scope.can(&id, drifta_core::Permission::ManageTenants)
+    {
+        let m = state
+            .store
+            .priority_matrix(&id)
+            .await
+            .map_err(|e| ctx.store_err(e))?;
+        Some(
+            Level::ALL
+                .iter()
+                .map(|impact| {
+                    let cells = Level::ALL
+                        .iter()
+                        .map(|urgency| {
+                            (
+                                format!("{}_{}", impact.as_str(), urgency.as_str()),
+                                m.priority(*impact, *urgency).as_str().to_string(),
+                            )
+                        })
+                        .collect();
+                    (ctx.tr.t(&format!("level-{}", impact.as_str())), cells)
+                })
+                .collect(),
+        )
+    } else {
+        None
+    };
     let page = TenantPage {
         tr: ctx.tr,
         shell: Some(Shell::build(&state, &ctx, &format!("/tenants/{id}")).await?),
         can_see_desk: ctx.scope.can(&id, drifta_core::Permission::ReadAll)
             && tenant.kind == TenantKind::Municipality,
+        csrf: ctx.session.csrf_token.clone(),
+        matrix,
+        priorities: drifta_core::ticket::Priority::ALL
+            .iter()
+            .map(|p| {
+                (
+                    p.as_str().to_string(),
+                    super::tickets::priority_name(&ctx.tr, *p),
+                )
+            })
+            .collect(),
+        levels: Level::ALL
+            .iter()
+            .map(|l| ctx.tr.t(&format!("level-{}", l.as_str())))
+            .collect(),
         id: id.to_string(),
         name: tenant.name,
         country: country_name(&ctx.tr, tenant.country),
@@ -132,4 +181,30 @@ pub async fn tenant(
         locations,
     };
     html(ctx.tr, &page)
+}
+
+/// Saves a provider's impact × urgency → priority matrix from the tenant page.
+pub async fn save_matrix(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    crate::forms::CsrfForm(ctx, form): crate::forms::CsrfForm<
+        std::collections::HashMap<String, String>,
+    >,
+) -> Result<Response, PageError> {
+    use drifta_core::ticket::{Priority, PriorityMatrix};
+    let id = TenantId::parse(&id).map_err(|_| PageError::NotFound(ctx.tr))?;
+    let mut m = PriorityMatrix::default();
+    for (i, impact) in Level::ALL.iter().enumerate() {
+        for (j, urgency) in Level::ALL.iter().enumerate() {
+            let key = format!("{}_{}", impact.as_str(), urgency.as_str());
+            let value = form.get(&key).map(String::as_str).unwrap_or_default();
+            m.0[i][j] = Priority::parse(value).ok_or(PageError::BadRequest(ctx.tr))?;
+        }
+    }
+    state
+        .store
+        .set_priority_matrix(&ctx.scope, &id, &m)
+        .await
+        .map_err(|e| ctx.store_err(e))?;
+    Ok(axum::response::Redirect::to(&format!("/tenants/{id}")).into_response())
 }

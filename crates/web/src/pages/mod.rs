@@ -29,6 +29,7 @@ pub fn routes() -> Router<AppState> {
         .route("/", get(dashboard::dashboard))
         .route("/tenants/{id}", get(dashboard::tenant))
         .route("/tenants/{id}/desk", get(desk::show).post(desk::save))
+        .route("/tenants/{id}/matrix", post(dashboard::save_matrix))
         .route("/login", get(login::login_page).post(login::login))
         .route("/logout", post(login::logout))
         .route("/switch", post(switch_tenant))

@@ -680,3 +680,53 @@ async fn a_technician_publishes_an_article_and_a_teacher_reads_it() {
     screenshot(b, "kb-article").await;
     b.clone().close().await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn overdue_tickets_stand_out_in_the_queue() {
+    if !enabled() {
+        return;
+    }
+    let server = start_on(sqlite().await, WebConfig::default()).await;
+    server
+        .clock
+        .advance(jiff::SignedDuration::from_hours(24 * 10));
+    let br = browser().await;
+    let b = &br.client;
+    sign_in(b, &server, "tekniker").await;
+    b.find(Locator::Id("nav-tickets"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let breached = b
+        .wait()
+        .for_element(Locator::Css("#queue tr.sla-breached td.due"))
+        .await
+        .unwrap();
+    assert!(
+        breached
+            .text()
+            .await
+            .unwrap()
+            .starts_with("over fristen siden")
+    );
+    let paused = b
+        .find(Locator::Css("#queue span.sla-paused"))
+        .await
+        .unwrap();
+    assert!(paused.text().await.unwrap().contains("pauset"));
+    let colour = breached
+        .find(Locator::Css("span"))
+        .await
+        .unwrap()
+        .css_value("color")
+        .await
+        .unwrap();
+    assert_ne!(
+        colour, "rgba(29, 38, 48, 1)",
+        "breaches are not drawn in the body text colour"
+    );
+    screenshot(b, "queue-breached").await;
+    b.clone().close().await.unwrap();
+}

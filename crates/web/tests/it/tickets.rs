@@ -986,3 +986,88 @@ async fn teams_watching_and_saved_views() {
         assert!(!other.contains("Teamets saker"));
     }
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_provider_sets_its_own_priority_matrix() {
+    let server = start_on(drifta_store::testing::sqlite().await, WebConfig::default()).await;
+    let scope = server
+        .store
+        .installation_scope(drifta_core::Actor::system("t"))
+        .await
+        .unwrap();
+    let provider = server
+        .store
+        .find_tenant_by_slug(&scope, "nordkyst")
+        .await
+        .unwrap()
+        .id;
+    let fjordvik = server
+        .store
+        .find_tenant_by_slug(&scope, "fjordvik")
+        .await
+        .unwrap()
+        .id;
+    let (admin, csrf) = sign_in(&server, "admin").await;
+    let page = admin
+        .get(server.url(&format!("/tenants/{provider}")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("id=\"matrix-form\""));
+    let mut form = vec![("csrf".to_string(), csrf.clone())];
+    for impact in ["high", "medium", "low"] {
+        for urgency in ["high", "medium", "low"] {
+            form.push((format!("{impact}_{urgency}"), "p2".to_string()));
+        }
+    }
+    let res = admin
+        .post(server.url(&format!("/tenants/{provider}/matrix")))
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 303);
+    let res = admin
+        .post(server.url("/tickets"))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("tenant", fjordvik.as_str()),
+            ("title", "Lav og lav"),
+            ("impact", "low"),
+            ("urgency", "low"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    let location = res.headers()["location"].to_str().unwrap().to_string();
+    let page = admin
+        .get(server.url(&location))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("P2 høy"), "the provider's matrix decides");
+    form[1].1 = "p9".into();
+    let res = admin
+        .post(server.url(&format!("/tenants/{provider}/matrix")))
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 400);
+    let (tech, tcsrf) = sign_in(&server, "tekniker").await;
+    form[0].1 = tcsrf;
+    form[1].1 = "p1".into();
+    let res = tech
+        .post(server.url(&format!("/tenants/{provider}/matrix")))
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 403);
+}
