@@ -87,6 +87,9 @@ pub async fn dashboard(State(state): State<AppState>, ctx: Ctx) -> Result<Respon
     html(ctx.tr, &page)
 }
 
+/// One impact level's row: its label and (field name, chosen priority code) per urgency.
+type MatrixRow = (String, Vec<(String, String)>);
+
 #[derive(Template)]
 #[template(path = "tenant.html")]
 struct TenantPage {
@@ -94,7 +97,7 @@ struct TenantPage {
     shell: Option<Shell>,
     csrf: String,
     /// For a provider its administrators may change: rows of (impact label, [(cell name, chosen code)]).
-    matrix: Option<Vec<(String, Vec<(String, String)>)>>,
+    matrix: Option<Vec<MatrixRow>>,
     priorities: Vec<(String, String)>,
     levels: Vec<String>,
     id: String,
