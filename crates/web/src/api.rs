@@ -56,6 +56,7 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/attachments/{id}", get(download))
         .route("/teams", get(teams))
+        .route("/reports/time", get(time_report))
         .route("/tickets/{number}/team", axum::routing::post(set_team))
         .route("/tickets/{number}/watch", axum::routing::post(watch))
         .route("/search", get(search))
@@ -949,4 +950,49 @@ async fn watch(
         .watch_ticket(&api.scope, &t.id, input.watch)
         .await?;
     Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+#[derive(Deserialize)]
+struct TimeReportQuery {
+    tenant: Option<String>,
+    month: Option<String>,
+}
+
+/// Time spent in one municipality in one calendar month (in its time zone).
+async fn time_report(
+    State(state): State<AppState>,
+    api: ApiUser,
+    Query(q): Query<TimeReportQuery>,
+) -> Result<Json<Value>, Problem> {
+    let tenant_id = parse_tenant(q.tenant.as_deref().unwrap_or_default())?;
+    let tenant = state.store.get_tenant(&api.scope, &tenant_id).await?;
+    let month = q.month.unwrap_or_default();
+    let bad_month = || field_problem("month", "month-invalid", "must be a month like 2026-11");
+    let first: jiff::civil::Date = format!("{month}-01").parse().map_err(|_| bad_month())?;
+    let next = first
+        .checked_add(jiff::Span::new().months(1))
+        .map_err(|_| bad_month())?;
+    let tz = jiff::tz::TimeZone::get(&tenant.time_zone).unwrap_or(jiff::tz::TimeZone::UTC);
+    let ms = |d: jiff::civil::Date| {
+        d.to_zoned(tz.clone())
+            .map(|z| z.timestamp().as_millisecond())
+            .map_err(|_| bad_month())
+    };
+    let entries = state
+        .store
+        .time_entries(&api.scope, &tenant_id, ms(first)?, ms(next)?)
+        .await?;
+    let total: i64 = entries.iter().map(|e| e.minutes).sum();
+    let billable: i64 = entries
+        .iter()
+        .filter(|e| e.billable)
+        .map(|e| e.minutes)
+        .sum();
+    Ok(Json(json!({
+        "tenant_id": tenant_id,
+        "month": month,
+        "total_minutes": total,
+        "billable_minutes": billable,
+        "items": entries,
+    })))
 }

@@ -266,6 +266,10 @@ async fn every_documented_path_is_served() {
             )
             .replace("{number}", &some_number)
             .replace(
+                "/reports/time",
+                &format!("/reports/time?tenant={some_tenant}&month=2026-11"),
+            )
+            .replace(
                 "/kb/{id}",
                 &format!("/kb/{}", article["id"].as_str().unwrap()),
             )
