@@ -138,16 +138,6 @@ fn search_text(title: &str, body: &str) -> String {
     format!("{title}\n{body}").to_lowercase()
 }
 
-fn like_pattern(text: &str) -> String {
-    let escaped = text
-        .trim()
-        .to_lowercase()
-        .replace('\\', "\\\\")
-        .replace('%', "\\%")
-        .replace('_', "\\_");
-    format!("%{escaped}%")
-}
-
 impl Store {
     /// Writes a new article (a draft unless `published`). Needs `Operate` on its tenant.
     pub async fn create_article(
@@ -229,10 +219,11 @@ impl Store {
         if filter.published_only {
             sql = sql.push(" AND a.published = ").push_arg(true);
         }
-        if !filter.text.trim().is_empty() {
+        // Every word must occur, as in ticket search (crate::search::query_words).
+        for word in crate::search::query_words(&filter.text) {
             sql = sql
                 .push(" AND a.search_text LIKE ")
-                .push_arg(like_pattern(&filter.text))
+                .push_arg(crate::search::like_pattern(&word))
                 .push(" ESCAPE '\\'");
         }
         sql = sql
@@ -464,8 +455,7 @@ mod tests {
     }
 
     #[test]
-    fn search_folds_norwegian_letters_and_escapes_wildcards() {
+    fn search_folds_norwegian_letters() {
         assert_eq!(search_text("ÆØÅ", "Skjærm"), "æøå\nskjærm");
-        assert_eq!(like_pattern(" 50%_a\\ "), "%50\\%\\_a\\\\%");
     }
 }

@@ -26,7 +26,7 @@ pub fn query_words(query: &str) -> Vec<String> {
     words
 }
 
-fn like_pattern(word: &str) -> String {
+pub(crate) fn like_pattern(word: &str) -> String {
     format!(
         "%{}%",
         word.replace('\\', "\\\\")

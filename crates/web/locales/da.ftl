@@ -390,3 +390,5 @@ matrix-heading = Prioritetsmatrix
 matrix-explain = Hvordan omfang og hast giver prioriteten for nye sager i alle denne leverandørs kommuner.
 matrix-save = Gem matrixen
 object-priority-matrix = Prioritetsmatrix
+field-category = Kategori
+field-category-hint = f.eks. printer, konto, netværk

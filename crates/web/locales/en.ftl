@@ -390,3 +390,5 @@ matrix-heading = Priority matrix
 matrix-explain = How impact and urgency give the priority of new tickets in all municipalities of this provider.
 matrix-save = Save matrix
 object-priority-matrix = Priority matrix
+field-category = Category
+field-category-hint = e.g. printer, account, network

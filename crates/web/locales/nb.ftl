@@ -390,3 +390,5 @@ matrix-heading = Prioritetsmatrise
 matrix-explain = Hvordan omfang og hast gir prioriteten til nye saker i alle kommunene til denne leverandøren.
 matrix-save = Lagre matrisen
 object-priority-matrix = Prioritetsmatrise
+field-category = Kategori
+field-category-hint = f.eks. skriver, konto, nettverk

@@ -57,6 +57,11 @@ pub fn routes() -> Router<AppState> {
         .route("/attachments/{id}", get(download))
         .route("/teams", get(teams))
         .route("/reports/time", get(time_report))
+        .route("/tickets/bulk", axum::routing::post(bulk))
+        .route(
+            "/tenants/{id}/desk",
+            get(desk_settings).put(save_desk_settings),
+        )
         .route("/tickets/{number}/team", axum::routing::post(set_team))
         .route("/tickets/{number}/watch", axum::routing::post(watch))
         .route("/search", get(search))
@@ -995,4 +1000,134 @@ async fn time_report(
         "billable_minutes": billable,
         "items": entries,
     })))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct BulkInput {
+    numbers: Vec<i64>,
+    #[serde(default)]
+    status: Option<String>,
+    #[serde(default)]
+    assign_to_me: bool,
+    #[serde(default)]
+    unassign: bool,
+    #[serde(default)]
+    tag: Option<String>,
+}
+
+/// Applies one change to many tickets; each goes through the same rules as alone, and the
+/// answer says which were refused and why.
+async fn bulk(
+    State(state): State<AppState>,
+    api: ApiUser,
+    ApiJson(input): ApiJson<BulkInput>,
+) -> Result<Json<Value>, Problem> {
+    let status = input
+        .status
+        .as_deref()
+        .map(|s| {
+            TicketStatus::parse(s)
+                .ok_or_else(|| field_problem("status", "status-unknown", "is not a ticket status"))
+        })
+        .transpose()?;
+    if input.numbers.len() > 500 {
+        return Err(field_problem(
+            "numbers",
+            "too-many",
+            "at most 500 tickets at a time",
+        ));
+    }
+    let mut changed = Vec::new();
+    let mut refused = Vec::new();
+    for n in input.numbers {
+        let result = async {
+            let t = state.store.ticket_by_number(&api.scope, n).await?;
+            if let Some(s) = status {
+                state.store.set_status(&api.scope, &t.id, s).await?;
+            }
+            if input.assign_to_me {
+                state
+                    .store
+                    .assign_ticket(&api.scope, &t.id, Some(&api.user.id))
+                    .await?;
+            }
+            if input.unassign {
+                state.store.assign_ticket(&api.scope, &t.id, None).await?;
+            }
+            if let Some(tag) = &input.tag {
+                state.store.add_tag(&api.scope, &t.id, tag).await?;
+            }
+            Ok::<(), StoreError>(())
+        }
+        .await;
+        match result {
+            Ok(()) => changed.push(n),
+            Err(e) => refused.push(json!({ "number": n, "reason": e.to_string() })),
+        }
+    }
+    Ok(Json(json!({ "changed": changed, "refused": refused })))
+}
+
+async fn desk_settings(
+    State(state): State<AppState>,
+    api: ApiUser,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, Problem> {
+    let tenant = parse_tenant(&id)?;
+    let (settings, targets) = state.store.desk_settings(&api.scope, &tenant).await?;
+    let sla: Vec<Value> = targets
+        .iter()
+        .map(|(p, a, b)| json!({ "priority": p, "first_response_minutes": a, "resolution_minutes": b }))
+        .collect();
+    Ok(Json(json!({ "settings": settings, "sla": sla })))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SlaInput {
+    priority: String,
+    first_response_minutes: Option<i64>,
+    resolution_minutes: Option<i64>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DeskInput {
+    settings: drifta_core::desk::DeskSettings,
+    sla: Vec<SlaInput>,
+}
+
+async fn save_desk_settings(
+    State(state): State<AppState>,
+    api: ApiUser,
+    Path(id): Path<String>,
+    ApiJson(input): ApiJson<DeskInput>,
+) -> Result<Json<Value>, Problem> {
+    let tenant = parse_tenant(&id)?;
+    let t = state.store.get_tenant(&api.scope, &tenant).await?;
+    if let Err(e) = input.settings.calendar(t.country, &t.time_zone) {
+        return Err(Problem::field(
+            e.field,
+            e.code,
+            &format!("line {}: {}", e.line, e.message),
+        ));
+    }
+    let mut targets = Vec::new();
+    for s in &input.sla {
+        let p =
+            drifta_core::ticket::Priority::parse(&s.priority.to_lowercase()).ok_or_else(|| {
+                field_problem(
+                    "sla.priority",
+                    "priority-unknown",
+                    "must be p1, p2, p3 or p4",
+                )
+            })?;
+        targets.push((p, s.first_response_minutes, s.resolution_minutes));
+    }
+    state
+        .store
+        .save_desk_settings(&api.scope, &tenant, &input.settings, &targets)
+        .await?;
+    desk_settings(State(state), api, Path(id)).await
 }

@@ -265,6 +265,8 @@ pub struct TicketForm {
     impact: String,
     #[serde(default)]
     urgency: String,
+    #[serde(default)]
+    category: String,
 }
 
 pub struct CallerView {
@@ -499,7 +501,7 @@ pub async fn create(
         description: form.description.clone(),
         requester_id: requester,
         location_id: location,
-        category: String::new(),
+        category: form.category.chars().take(60).collect(),
         impact: level(&form.impact),
         urgency: level(&form.urgency),
         channel: if staff { "phone" } else { "portal" }.to_string(),

@@ -586,3 +586,109 @@ async fn the_api_lists_reads_and_creates_articles_within_scope() {
         assert_eq!(res.status(), 422);
     }
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn bulk_changes_and_desk_settings_through_the_api() {
+    let server = start_on(sqlite().await, WebConfig::default()).await;
+    let tech = api_token(&server, "tekniker").await;
+    let admin = api_token(&server, "admin").await;
+    let c = client();
+    let list: Value = c
+        .get(server.url("/api/v1/tickets"))
+        .bearer_auth(&tech)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let numbers: Vec<i64> = list["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["number"].as_i64().unwrap())
+        .collect();
+    let res = c
+        .post(server.url("/api/v1/tickets/bulk"))
+        .bearer_auth(&tech)
+        .json(&json!({"numbers": [numbers[0], numbers[1], 999999], "assign_to_me": true, "tag": "uke-48"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["changed"].as_array().unwrap().len(), 2);
+    assert_eq!(body["refused"][0]["number"], 999999);
+    let tagged: Value = c
+        .get(server.url("/api/v1/tickets?tag=uke-48&view=mine"))
+        .bearer_auth(&tech)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(tagged["items"].as_array().unwrap().len(), 2);
+
+    let tenants: Value = c
+        .get(server.url("/api/v1/tenants"))
+        .bearer_auth(&admin)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let fjordvik = tenants["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["slug"] == "fjordvik")
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let mut desk: Value = c
+        .get(server.url(&format!("/api/v1/tenants/{fjordvik}/desk")))
+        .bearer_auth(&admin)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    desk["settings"]["closures"] = json!("2026-12-28\nnot a date");
+    let res = c
+        .put(server.url(&format!("/api/v1/tenants/{fjordvik}/desk")))
+        .bearer_auth(&admin)
+        .json(&desk)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 422);
+    let problem: Value = res.json().await.unwrap();
+    assert_eq!(problem["errors"][0]["field"], "closures");
+    assert!(
+        problem["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("line 2")
+    );
+    desk["settings"]["closures"] = json!("2026-12-28");
+    let res = c
+        .put(server.url(&format!("/api/v1/tenants/{fjordvik}/desk")))
+        .bearer_auth(&admin)
+        .json(&desk)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let res = c
+        .put(server.url(&format!("/api/v1/tenants/{fjordvik}/desk")))
+        .bearer_auth(&tech)
+        .json(&desk)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 403);
+}
