@@ -135,6 +135,33 @@ pub struct Caller {
     pub location_name: Option<String>,
 }
 
+const CALLER_SELECT: &str = "SELECT u.id, u.display_name, u.phone, u.email, u.tenant_id, t.name, u.location_id, l.name \
+     FROM users u JOIN tenants t ON t.id = u.tenant_id LEFT JOIN locations l ON l.id = u.location_id";
+
+type CallerRow = (
+    String,
+    String,
+    String,
+    String,
+    String,
+    String,
+    Option<String>,
+    Option<String>,
+);
+
+fn caller_from_row(r: CallerRow) -> Caller {
+    Caller {
+        id: UserId::from_db(r.0),
+        name: r.1,
+        phone: r.2,
+        email: r.3,
+        tenant_id: TenantId::from_db(r.4),
+        tenant_name: r.5,
+        location_id: r.6.map(LocationId::from_db),
+        location_name: r.7,
+    }
+}
+
 /// Business-time targets used when a municipality has set none: first response / resolution.
 pub fn default_sla_minutes(priority: Priority) -> (i64, i64) {
     match priority {
@@ -323,6 +350,35 @@ impl Tx {
         now: i64,
     ) -> Result<i64, StoreError> {
         self.ticket_stamp(tenant, now).await
+    }
+
+    /// Records one change to a ticket twice: in its history (what people read on the ticket)
+    /// and in the audit log (what auditors verify), under the same action name.
+    async fn record_ticket_change(
+        &mut self,
+        ticket: &Ticket,
+        actor: &drifta_core::Actor,
+        at: i64,
+        event: EventRecord<'_>,
+        before: Option<serde_json::Value>,
+        after: Option<serde_json::Value>,
+    ) -> Result<(), StoreError> {
+        let action = event.kind;
+        self.ticket_event(&ticket.tenant_id, &ticket.id, at, actor, event)
+            .await?;
+        self.audit(
+            actor,
+            at,
+            Change {
+                tenant: Some(&ticket.tenant_id),
+                action,
+                object_type: "ticket",
+                object_id: &ticket.id,
+                before,
+                after,
+            },
+        )
+        .await
     }
 
     async fn ticket_event(
@@ -1069,30 +1125,18 @@ impl Store {
         )
         .await?;
         let data = serde_json::json!({"from": ticket.status, "to": next});
-        tx.ticket_event(
-            &ticket.tenant_id,
-            &ticket.id,
-            now,
+        tx.record_ticket_change(
+            &ticket,
             scope.actor(),
+            now,
             EventRecord {
                 kind: "status",
                 public: true,
                 body: "",
-                data: Some(data.clone()),
+                data: Some(data),
             },
-        )
-        .await?;
-        tx.audit(
-            scope.actor(),
-            now,
-            Change {
-                tenant: Some(&ticket.tenant_id),
-                action: "status",
-                object_type: "ticket",
-                object_id: &ticket.id,
-                before: Some(serde_json::json!({"status": ticket.status})),
-                after: Some(serde_json::json!({"status": next})),
-            },
+            Some(serde_json::json!({"status": ticket.status})),
+            Some(serde_json::json!({"status": next})),
         )
         .await?;
         tx.commit().await?;
@@ -1130,30 +1174,18 @@ impl Store {
         )
         .await?;
         let data = serde_json::json!({"from": ticket.assignee_id, "to": assignee});
-        tx.ticket_event(
-            &ticket.tenant_id,
-            &ticket.id,
-            now,
+        tx.record_ticket_change(
+            &ticket,
             scope.actor(),
+            now,
             EventRecord {
                 kind: "assign",
                 public: false,
                 body: "",
-                data: Some(data.clone()),
+                data: Some(data),
             },
-        )
-        .await?;
-        tx.audit(
-            scope.actor(),
-            now,
-            Change {
-                tenant: Some(&ticket.tenant_id),
-                action: "assign",
-                object_type: "ticket",
-                object_id: &ticket.id,
-                before: Some(serde_json::json!({"assignee_id": ticket.assignee_id})),
-                after: Some(serde_json::json!({"assignee_id": assignee})),
-            },
+            Some(serde_json::json!({"assignee_id": ticket.assignee_id})),
+            Some(serde_json::json!({"assignee_id": assignee})),
         )
         .await?;
         tx.commit().await?;
@@ -1340,74 +1372,30 @@ impl Store {
             .replace('\\', "\\\\")
             .replace('%', "\\%")
             .replace('_', "\\_");
-        let sql = Sql::new(
-            "SELECT u.id, u.display_name, u.phone, u.email, u.tenant_id, t.name, u.location_id, l.name \
-             FROM users u JOIN tenants t ON t.id = u.tenant_id LEFT JOIN locations l ON l.id = u.location_id \
-             WHERE u.disabled = $1 AND u.search_text LIKE $2 ESCAPE '\\' AND ",
-        )
+        let sql = Sql::new(format!(
+            "{CALLER_SELECT} WHERE u.disabled = $1 AND u.search_text LIKE $2 ESCAPE '\\' AND "
+        ))
         .arg(false)
         .arg(format!("%{escaped}%"))
         .in_scope(scope, Permission::Operate, "u.tenant_id")
         .push(" ORDER BY u.display_name LIMIT ")
         .push_arg(limit.clamp(1, 50));
-        type Row = (
-            String,
-            String,
-            String,
-            String,
-            String,
-            String,
-            Option<String>,
-            Option<String>,
-        );
         Ok(self
-            .fetch_all::<Row>(sql)
+            .fetch_all::<CallerRow>(sql)
             .await?
             .into_iter()
-            .map(|r| Caller {
-                id: UserId::from_db(r.0),
-                name: r.1,
-                phone: r.2,
-                email: r.3,
-                tenant_id: TenantId::from_db(r.4),
-                tenant_name: r.5,
-                location_id: r.6.map(LocationId::from_db),
-                location_name: r.7,
-            })
+            .map(caller_from_row)
             .collect())
     }
 
     /// One caller by id, within the municipalities where the actor works tickets.
     pub async fn get_caller(&self, scope: &Scope, id: &UserId) -> Result<Caller, StoreError> {
-        let sql = Sql::new(
-            "SELECT u.id, u.display_name, u.phone, u.email, u.tenant_id, t.name, u.location_id, l.name \
-             FROM users u JOIN tenants t ON t.id = u.tenant_id LEFT JOIN locations l ON l.id = u.location_id \
-             WHERE u.id = $1 AND ",
-        )
-        .arg(id.as_str())
-        .in_scope(scope, Permission::Operate, "u.tenant_id");
-        type Row = (
-            String,
-            String,
-            String,
-            String,
-            String,
-            String,
-            Option<String>,
-            Option<String>,
-        );
-        self.fetch_optional::<Row>(sql)
+        let sql = Sql::new(format!("{CALLER_SELECT} WHERE u.id = $1 AND "))
+            .arg(id.as_str())
+            .in_scope(scope, Permission::Operate, "u.tenant_id");
+        self.fetch_optional::<CallerRow>(sql)
             .await?
-            .map(|r| Caller {
-                id: UserId::from_db(r.0),
-                name: r.1,
-                phone: r.2,
-                email: r.3,
-                tenant_id: TenantId::from_db(r.4),
-                tenant_name: r.5,
-                location_id: r.6.map(LocationId::from_db),
-                location_name: r.7,
-            })
+            .map(caller_from_row)
             .ok_or(StoreError::NotFound)
     }
 
