@@ -94,14 +94,33 @@ async fn sign_in(b: &Client, server: &TestServer, username: &str) {
     b.wait().for_element(Locator::Id("sign-out")).await.unwrap();
 }
 
+/// The text of the first element matching `css`, once it exists. Retries when the element is
+/// replaced under us (a navigation finishing, or a live update swapping the region).
 async fn text_of(b: &Client, css: &str) -> String {
-    b.wait()
-        .for_element(Locator::Css(css))
-        .await
-        .unwrap_or_else(|e| panic!("{css}: {e}"))
-        .text()
-        .await
-        .unwrap()
+    let mut last_error = String::new();
+    for _ in 0..100 {
+        match b.wait().for_element(Locator::Css(css)).await {
+            Ok(el) => match el.text().await {
+                Ok(text) => return text,
+                Err(e) => last_error = e.to_string(),
+            },
+            Err(e) => last_error = e.to_string(),
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("{css}: {last_error}");
+}
+
+/// Waits until the element matching `css` contains `needle`, and returns its text.
+async fn wait_for_text(b: &Client, css: &str, needle: &str) -> String {
+    for _ in 0..100 {
+        let text = text_of(b, css).await;
+        if text.contains(needle) {
+            return text;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("{css} never contained {needle:?}");
 }
 
 async fn screenshot(b: &Client, name: &str) {
@@ -476,7 +495,7 @@ async fn a_teacher_files_a_request_in_the_portal() {
         .click()
         .await
         .unwrap();
-    assert!(text_of(b, "#ticket-title").await.contains("Trenger Word"));
+    wait_for_text(b, "#ticket-title", "Trenger Word").await;
     b.find(Locator::Id("body"))
         .await
         .unwrap()
@@ -489,8 +508,7 @@ async fn a_teacher_files_a_request_in_the_portal() {
         .click()
         .await
         .unwrap();
-    let timeline = text_of(b, "#timeline").await;
-    assert!(timeline.contains("Det gjelder rom 12"), "{timeline}");
+    wait_for_text(b, "#timeline", "Det gjelder rom 12").await;
     assert!(
         b.find(Locator::Id("status-form")).await.is_err(),
         "requesters cannot change status"
