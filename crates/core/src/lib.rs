@@ -6,6 +6,7 @@
 pub mod audit;
 pub mod calendar;
 pub mod clock;
+pub mod cmdb;
 pub mod desk;
 pub mod ids;
 pub mod lang;
