@@ -10,6 +10,7 @@ pub mod cmdb;
 pub mod desk;
 pub mod ids;
 pub mod lang;
+pub mod monitor;
 pub mod password;
 pub mod role;
 pub mod scope;
