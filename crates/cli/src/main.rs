@@ -449,12 +449,29 @@ async fn serve(store: Store, config: &Config, banner: Option<String>) -> Result<
         },
     );
     tracing::info!(address = %config.listen, backend = ?store.backend(), "drifta is listening");
+    let sweeper = tokio::spawn(sweep_heartbeats(store.clone()));
     if let Some(b) = banner {
         println!("{b}");
     }
     drifta_web::serve(listener, state, shutdown_signal()).await?;
+    sweeper.abort();
     store.close().await;
     Ok(())
+}
+
+/// Checks heartbeats that have gone quiet; pings themselves are judged when they arrive.
+/// Each state change is claimed with a conditional update, so several nodes may sweep.
+async fn sweep_heartbeats(store: Store) {
+    let mut tick = tokio::time::interval(std::time::Duration::from_secs(30));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        match store.evaluate_heartbeats().await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(changed = n, "heartbeat sweep"),
+            Err(e) => tracing::error!(error = %e, "heartbeat sweep failed"),
+        }
+    }
 }
 
 async fn shutdown_signal() {

@@ -78,6 +78,13 @@ pub static MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/0008_teams_watchers_filters.sqlite.sql"),
         postgres: include_str!("../migrations/0008_teams_watchers_filters.postgres.sql"),
     },
+    Migration {
+        version: 9,
+        name: "heartbeats",
+        common: include_str!("../migrations/0009_heartbeats.sql"),
+        sqlite: include_str!("../migrations/0009_heartbeats.sqlite.sql"),
+        postgres: include_str!("../migrations/0009_heartbeats.postgres.sql"),
+    },
 ];
 
 /// Where a database stands against this binary's migrations.

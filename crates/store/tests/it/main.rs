@@ -4,6 +4,7 @@
 mod audit;
 mod isolation;
 mod kb;
+mod monitors;
 mod schema;
 mod search;
 mod sessions;

@@ -15,7 +15,8 @@ use drifta_store::AuditFilter;
 use serde::Deserialize;
 use serde_json::Value;
 
-pub const OBJECT_TYPES: [&str; 10] = [
+pub const OBJECT_TYPES: [&str; 11] = [
+    "monitor",
     "priority_matrix",
     "tenant",
     "location",
@@ -273,6 +274,7 @@ mod tests {
             "publish",
             "unpublish",
             "link",
+            "state",
         ];
         for lang in Language::ALL {
             let tr = Tr::new(lang);

@@ -7,6 +7,7 @@ mod dashboard;
 mod desk;
 mod kb;
 mod login;
+mod monitors;
 mod reports;
 mod teams;
 mod tickets;
@@ -53,6 +54,13 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/audit", get(audit::audit))
         .route("/search", get(tickets::search))
+        .route("/monitors", get(monitors::list).post(monitors::create))
+        .route(
+            "/ping/{*path}",
+            get(monitors::ping)
+                .post(monitors::ping)
+                .layer(axum::extract::DefaultBodyLimit::max(16 * 1024)),
+        )
         .route("/live/tickets", get(crate::live::tickets))
         .route("/reports/time", get(reports::time_report))
         .route("/reports/time.csv", get(reports::time_report_csv))

@@ -1071,3 +1071,147 @@ async fn a_provider_sets_its_own_priority_matrix() {
         .unwrap();
     assert_eq!(res.status(), 403);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn heartbeats_from_the_page_and_the_ping_url() {
+    for server in servers().await {
+        let (tech, csrf) = sign_in(&server, "tekniker.nord").await;
+        let scope = server
+            .store
+            .installation_scope(drifta_core::Actor::system("t"))
+            .await
+            .unwrap();
+        let fjordvik = server
+            .store
+            .find_tenant_by_slug(&scope, "fjordvik")
+            .await
+            .unwrap()
+            .id;
+        let bad = tech
+            .post(server.url("/monitors"))
+            .form(&[
+                ("csrf", csrf.as_str()),
+                ("tenant", fjordvik.as_str()),
+                ("name", "Backup"),
+                ("period_minutes", "0"),
+                ("grace_minutes", "5"),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(bad.status(), 422);
+        let page = tech
+            .post(server.url("/monitors"))
+            .form(&[
+                ("csrf", csrf.as_str()),
+                ("tenant", fjordvik.as_str()),
+                ("name", "Nattlig backup"),
+                ("period_minutes", "1440"),
+                ("grace_minutes", "60"),
+            ])
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        let url = page
+            .split("<code id=\"heartbeat-url\">")
+            .nth(1)
+            .unwrap()
+            .split('<')
+            .next()
+            .unwrap()
+            .to_string();
+        assert!(url.contains("/ping/hb_"), "{}", server.label);
+        let path = url.split_once("/ping/").unwrap().1.to_string();
+
+        let c = crate::support::client();
+        assert_eq!(
+            c.get(server.url(&format!("/ping/{path}")))
+                .send()
+                .await
+                .unwrap()
+                .text()
+                .await
+                .unwrap(),
+            "OK\n"
+        );
+        assert_eq!(
+            c.post(server.url(&format!("/ping/{path}/start")))
+                .send()
+                .await
+                .unwrap()
+                .status(),
+            200
+        );
+        assert_eq!(
+            c.get(server.url("/ping/hb_unknown"))
+                .send()
+                .await
+                .unwrap()
+                .status(),
+            404
+        );
+        assert_eq!(
+            c.get(server.url(&format!("/ping/{path}/sideways")))
+                .send()
+                .await
+                .unwrap()
+                .status(),
+            404
+        );
+        server.clock.advance(jiff::SignedDuration::from_mins(1));
+        let res = c
+            .post(server.url(&format!("/ping/{path}/fail")))
+            .body("exit 2: disk full")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 200);
+        let huge = c
+            .post(server.url(&format!("/ping/{path}")))
+            .body(vec![b'x'; 64 * 1024])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(huge.status(), 413, "payloads are small");
+
+        let list = tech
+            .get(server.url("/monitors"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(
+            list.contains("monitor-down") && list.contains("disk full"),
+            "{}",
+            server.label
+        );
+        let queue = tech
+            .get(server.url("/tickets"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(
+            queue.contains("Nattlig backup: reported failure"),
+            "the outage is in the queue"
+        );
+        // Another municipality's coordinator does not see it.
+        let (dk, _) = sign_in(&server, "koordinator.egeholm").await;
+        let theirs = dk
+            .get(server.url("/monitors"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(!theirs.contains("Nattlig backup"));
+    }
+}

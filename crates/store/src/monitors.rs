@@ -1,0 +1,407 @@
+//! Heartbeat monitors: jobs call a secret URL; a job that stops reporting (or reports a
+//! failure) goes down and opens one ticket in its municipality's queue; recovery adds a note.
+//!
+//! The rules are `drifta_core::monitor::HeartbeatTracker`'s; this module keeps the last ping
+//! of each kind and the state, and turns state changes into events and tickets. A change is
+//! claimed with a conditional update (`… WHERE state = <old>`), so when several nodes evaluate
+//! at once exactly one of them opens the ticket.
+
+use crate::audit::Change;
+use crate::db::Store;
+use crate::error::StoreError;
+use crate::sql::Sql;
+use crate::tickets::NewTicket;
+use drifta_core::clock::from_millis;
+use drifta_core::monitor::{HeartbeatPing, HeartbeatSettings, HeartbeatTracker, MonitorState};
+use drifta_core::ticket::{Level, TicketKind};
+use drifta_core::validate::{FieldError, display_name};
+use drifta_core::{Actor, Permission, Role, Scope, TenantId, UserId, secret};
+use jiff::SignedDuration;
+use serde::Serialize;
+
+/// Heartbeat URLs carry this prefix before the secret, so a leaked one is recognisable.
+pub const HEARTBEAT_PREFIX: &str = "hb_";
+/// Longest payload kept from a ping (e.g. "backup 412 GB, 3 h 12 min").
+pub const MAX_PAYLOAD: usize = 1000;
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Monitor {
+    pub id: String,
+    pub tenant_id: TenantId,
+    pub tenant_name: String,
+    pub name: String,
+    pub kind: String,
+    pub period_secs: i64,
+    pub grace_secs: i64,
+    pub state: String,
+    pub state_since: i64,
+    pub reason: String,
+    pub last_success_at: Option<i64>,
+    pub last_payload: String,
+    pub ticket_id: Option<String>,
+    /// The municipality's zone, for showing times.
+    pub time_zone: String,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PingOutcome {
+    Start,
+    Success,
+    Fail,
+}
+
+type MonitorRow = (
+    String,
+    String,
+    String,
+    String,
+    String,
+    i64,
+    i64,
+    String,
+    i64,
+    String,
+    Option<i64>,
+    String,
+    Option<String>,
+    String,
+);
+const MONITOR_SELECT: &str = "SELECT m.id, m.tenant_id, t.name, m.name, m.kind, m.period_secs, m.grace_secs, m.state, m.state_since, m.reason, m.last_success_at, m.last_payload, m.ticket_id, t.time_zone FROM monitors m JOIN tenants t ON t.id = m.tenant_id";
+
+fn monitor_from_row(r: MonitorRow) -> Monitor {
+    Monitor {
+        id: r.0,
+        tenant_id: TenantId::from_db(r.1),
+        tenant_name: r.2,
+        name: r.3,
+        kind: r.4,
+        period_secs: r.5,
+        grace_secs: r.6,
+        state: r.7,
+        state_since: r.8,
+        reason: r.9,
+        last_success_at: r.10,
+        last_payload: r.11,
+        ticket_id: r.12,
+        time_zone: r.13,
+    }
+}
+
+/// What the rules say about one heartbeat now, from its last pings.
+struct Verdict {
+    state: MonitorState,
+    reason: String,
+}
+
+type PingState = (i64, i64, i64, Option<i64>, Option<i64>, Option<i64>, String);
+
+fn judge(row: &PingState, now: jiff::Timestamp) -> Result<Verdict, StoreError> {
+    let (period, grace, created, start, success, fail, fail_reason) = row;
+    let settings = HeartbeatSettings {
+        period: SignedDuration::from_secs(*period),
+        grace: SignedDuration::from_secs(*grace),
+    };
+    let mut tracker = HeartbeatTracker::new(settings, from_millis(*created))
+        .map_err(|e| StoreError::Inconsistent(format!("heartbeat settings: {e}")))?;
+    let mut pings: Vec<HeartbeatPing> = Vec::new();
+    if let Some(at) = start {
+        pings.push(HeartbeatPing::start(from_millis(*at)));
+    }
+    if let Some(at) = success {
+        pings.push(HeartbeatPing::success(from_millis(*at), None));
+    }
+    if let Some(at) = fail {
+        pings.push(HeartbeatPing::fail(from_millis(*at), fail_reason.clone()));
+    }
+    pings.sort_by_key(|p| p.at);
+    for ping in pings {
+        tracker.ping(ping);
+    }
+    Ok(Verdict {
+        state: tracker.evaluate(now),
+        reason: tracker
+            .problem(now)
+            .map(|p| p.to_string())
+            .unwrap_or_default(),
+    })
+}
+
+impl Store {
+    /// Creates a heartbeat and returns its secret (shown once; only a digest is stored).
+    pub async fn create_heartbeat(
+        &self,
+        scope: &Scope,
+        tenant: &TenantId,
+        name: &str,
+        period: SignedDuration,
+        grace: SignedDuration,
+    ) -> Result<(String, Monitor), StoreError> {
+        scope.require(tenant, Permission::Operate)?;
+        let name = display_name("name", name)?;
+        let settings = HeartbeatSettings { period, grace };
+        if let Err(e) = settings.validate() {
+            return Err(StoreError::Invalid(FieldError::new(
+                e.field(),
+                "heartbeat-settings",
+                "is outside what is allowed",
+            )));
+        }
+        let secret = secret::generate(HEARTBEAT_PREFIX);
+        let id = UserId::generate().to_string();
+        let now = self.now_ms();
+        let mut tx = self.begin().await?;
+        tx.execute(
+            Sql::new("INSERT INTO monitors (tenant_id, id, name, kind, token_hash, period_secs, grace_secs, state, state_since, created_at) VALUES ($1, $2, $3, 'heartbeat', $4, $5, $6, 'up', $7, $7)")
+                .arg(tenant.as_str())
+                .arg(id.as_str())
+                .arg(name.as_str())
+                .arg(secret::digest(&secret))
+                .arg(period.as_secs())
+                .arg(grace.as_secs())
+                .arg(now),
+        )
+        .await?;
+        tx.audit(scope.actor(), now, Change {
+            tenant: Some(tenant),
+            action: "create",
+            object_type: "monitor",
+            object_id: &id,
+            before: None,
+            after: Some(serde_json::json!({ "name": name, "kind": "heartbeat", "period_secs": period.as_secs(), "grace_secs": grace.as_secs() })),
+        })
+        .await?;
+        tx.commit().await?;
+        Ok((secret, self.get_monitor(scope, &id).await?))
+    }
+
+    pub async fn get_monitor(&self, scope: &Scope, id: &str) -> Result<Monitor, StoreError> {
+        let sql = Sql::new(format!("{MONITOR_SELECT} WHERE m.id = $1 AND "))
+            .arg(id)
+            .in_scope(scope, Permission::ReadAll, "m.tenant_id");
+        self.fetch_optional::<MonitorRow>(sql)
+            .await?
+            .map(monitor_from_row)
+            .ok_or(StoreError::NotFound)
+    }
+
+    /// Monitors in scope, problems first.
+    pub async fn list_monitors(&self, scope: &Scope) -> Result<Vec<Monitor>, StoreError> {
+        let sql = Sql::new(format!("{MONITOR_SELECT} WHERE "))
+            .in_scope(scope, Permission::ReadAll, "m.tenant_id")
+            .push(" ORDER BY m.state = 'up', t.name, m.name");
+        Ok(self
+            .fetch_all::<MonitorRow>(sql)
+            .await?
+            .into_iter()
+            .map(monitor_from_row)
+            .collect())
+    }
+
+    /// Records a ping by secret. Unscoped by nature: the secret is the credential.
+    /// Returns `NotFound` for an unknown secret. A ping that changes the verdict is
+    /// evaluated at once, so a recovered backup turns green without waiting for the sweep.
+    pub async fn heartbeat_ping(
+        &self,
+        secret: &str,
+        outcome: PingOutcome,
+        payload: &str,
+    ) -> Result<(), StoreError> {
+        if !secret.starts_with(HEARTBEAT_PREFIX) {
+            return Err(StoreError::NotFound);
+        }
+        let payload: String = payload
+            .chars()
+            .filter(|c| !c.is_control() || *c == '\n')
+            .take(MAX_PAYLOAD)
+            .collect();
+        let now = self.now_ms();
+        let sql = match outcome {
+            PingOutcome::Start => Sql::new("UPDATE monitors SET last_start_at = $1 WHERE token_hash = $2").arg(now),
+            PingOutcome::Success => Sql::new("UPDATE monitors SET last_success_at = $1, last_payload = $3 WHERE token_hash = $2").arg(now),
+            PingOutcome::Fail => Sql::new("UPDATE monitors SET last_fail_at = $1, last_fail_reason = $3 WHERE token_hash = $2").arg(now),
+        };
+        let mut sql = sql.arg(secret::digest(secret));
+        if outcome != PingOutcome::Start {
+            sql = sql.arg(payload);
+        }
+        if self.execute(sql).await? == 0 {
+            return Err(StoreError::NotFound);
+        }
+        let (id,): (String,) = self
+            .fetch_optional(
+                Sql::new("SELECT id FROM monitors WHERE token_hash = $1")
+                    .arg(secret::digest(secret)),
+            )
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        self.evaluate_monitor(&id).await
+    }
+
+    /// Evaluates every heartbeat (the background sweep). Returns how many changed state.
+    pub async fn evaluate_heartbeats(&self) -> Result<usize, StoreError> {
+        let ids: Vec<(String,)> = self
+            .fetch_all(Sql::new(
+                "SELECT id FROM monitors WHERE kind = 'heartbeat' AND state <> 'paused'",
+            ))
+            .await?;
+        let mut changed = 0;
+        for (id,) in ids {
+            let before: Option<(String,)> = self
+                .fetch_optional(
+                    Sql::new("SELECT state FROM monitors WHERE id = $1").arg(id.as_str()),
+                )
+                .await?;
+            self.evaluate_monitor(&id).await?;
+            let after: Option<(String,)> = self
+                .fetch_optional(
+                    Sql::new("SELECT state FROM monitors WHERE id = $1").arg(id.as_str()),
+                )
+                .await?;
+            if before != after {
+                changed += 1;
+            }
+        }
+        Ok(changed)
+    }
+
+    async fn evaluate_monitor(&self, id: &str) -> Result<(), StoreError> {
+        type Row = (
+            String,
+            String,
+            String,
+            String,
+            Option<String>,
+            i64,
+            i64,
+            i64,
+            Option<i64>,
+            Option<i64>,
+            Option<i64>,
+            String,
+        );
+        let row: Option<Row> = self
+            .fetch_optional(
+                Sql::new("SELECT tenant_id, name, state, reason, ticket_id, period_secs, grace_secs, created_at, last_start_at, last_success_at, last_fail_at, last_fail_reason FROM monitors WHERE id = $1")
+                    .arg(id),
+            )
+            .await?;
+        let Some((
+            tenant,
+            name,
+            state,
+            _,
+            ticket_id,
+            period,
+            grace,
+            created,
+            start,
+            success,
+            fail,
+            fail_reason,
+        )) = row
+        else {
+            return Ok(());
+        };
+        if state == "paused" {
+            return Ok(());
+        }
+        let verdict = judge(
+            &(period, grace, created, start, success, fail, fail_reason),
+            self.now(),
+        )?;
+        let next = verdict.state.as_str();
+        if next == state {
+            return Ok(());
+        }
+        let tenant = TenantId::from_db(tenant);
+        let now = self.now_ms();
+        let mut tx = self.begin().await?;
+        // Claim the change: only the node whose update still sees the old state acts on it.
+        let claimed = tx
+            .execute(
+                Sql::new("UPDATE monitors SET state = $1, state_since = $2, reason = $3 WHERE id = $4 AND state = $5")
+                    .arg(next)
+                    .arg(now)
+                    .arg(verdict.reason.as_str())
+                    .arg(id)
+                    .arg(state.as_str()),
+            )
+            .await?;
+        if claimed == 0 {
+            return tx.commit().await;
+        }
+        tx.execute(
+            Sql::new("INSERT INTO monitor_events (tenant_id, monitor_id, at, from_state, to_state, reason) VALUES ($1, $2, $3, $4, $5, $6)")
+                .arg(tenant.as_str())
+                .arg(id)
+                .arg(now)
+                .arg(state.as_str())
+                .arg(next)
+                .arg(verdict.reason.as_str()),
+        )
+        .await?;
+        let system = Actor::system(format!("drifta monitor: {name}"));
+        tx.audit(
+            &system,
+            now,
+            Change {
+                tenant: Some(&tenant),
+                action: "state",
+                object_type: "monitor",
+                object_id: id,
+                before: Some(serde_json::json!({ "state": state })),
+                after: Some(serde_json::json!({ "state": next, "reason": verdict.reason })),
+            },
+        )
+        .await?;
+        tx.commit().await?;
+
+        // The ticket is written after the state change is committed: a crash in between
+        // leaves the monitor down without a ticket, which the next sweep does not repeat, so
+        // the open-ticket step looks at ticket_id rather than at the transition.
+        let scope = Scope::new(system, [(tenant.clone(), Role::Technician)]);
+        if verdict.state == MonitorState::Down && ticket_id.is_none() {
+            let ticket = self
+                .create_ticket(
+                    &scope,
+                    NewTicket {
+                        tenant_id: tenant.clone(),
+                        kind: TicketKind::Incident,
+                        title: format!("{name}: {}", verdict.reason)
+                            .chars()
+                            .take(120)
+                            .collect(),
+                        description: verdict.reason.clone(),
+                        requester_id: None,
+                        location_id: None,
+                        category: "monitor".into(),
+                        impact: Level::High,
+                        urgency: Level::Medium,
+                        channel: "monitor".into(),
+                    },
+                )
+                .await?;
+            self.execute(
+                Sql::new("UPDATE monitors SET ticket_id = $1 WHERE id = $2")
+                    .arg(ticket.id.as_str())
+                    .arg(id),
+            )
+            .await?;
+        } else if verdict.state == MonitorState::Up
+            && let Some(ticket_id) = ticket_id
+        {
+            // Recovery is noted on the outage's ticket; a technician resolves it.
+            let _ = self
+                .add_comment(
+                    &scope,
+                    &ticket_id,
+                    &format!("{name} reported success again."),
+                    false,
+                )
+                .await;
+            self.execute(Sql::new("UPDATE monitors SET ticket_id = NULL WHERE id = $1").arg(id))
+                .await?;
+        }
+        Ok(())
+    }
+}

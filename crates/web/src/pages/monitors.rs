@@ -1,0 +1,223 @@
+//! Heartbeat monitors: the list with states, and creating one (its URL is shown once).
+
+use super::dashboard::html;
+use crate::AppState;
+use crate::auth::Ctx;
+use crate::error::PageError;
+use crate::forms::CsrfForm;
+use crate::i18n::Tr;
+use crate::shell::{Shell, local_time};
+use askama::Template;
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use drifta_core::{Permission, TenantId, TenantKind};
+use drifta_store::{PingOutcome, StoreError};
+use jiff::SignedDuration;
+use serde::Deserialize;
+
+pub struct MonitorRow {
+    name: String,
+    tenant: String,
+    state: String,
+    state_name: String,
+    reason: String,
+    since: String,
+    last_success: String,
+    payload: String,
+    expected: String,
+    ticket: Option<i64>,
+}
+
+#[derive(Template)]
+#[template(path = "monitors.html")]
+struct MonitorsPage {
+    tr: Tr,
+    shell: Option<Shell>,
+    csrf: String,
+    rows: Vec<MonitorRow>,
+    tenants: Vec<(String, String)>,
+    new_url: Option<String>,
+    form_error: Option<String>,
+}
+
+fn public_base(headers: &HeaderMap) -> String {
+    let host = headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or("localhost");
+    let scheme = headers
+        .get("x-forwarded-proto")
+        .and_then(|h| h.to_str().ok())
+        .filter(|p| *p == "https")
+        .unwrap_or("http");
+    format!("{scheme}://{host}")
+}
+
+async fn page(
+    state: &AppState,
+    ctx: &Ctx,
+    new_url: Option<String>,
+    form_error: Option<String>,
+) -> Result<Response, PageError> {
+    if !ctx.scope.can_anywhere(Permission::ReadAll) {
+        return Err(PageError::Forbidden(ctx.tr));
+    }
+    let view = ctx.view_scope();
+    let monitors = state
+        .store
+        .list_monitors(&view)
+        .await
+        .map_err(|e| ctx.store_err(e))?;
+    let mut rows = Vec::new();
+    for m in monitors {
+        let zone = m.time_zone.clone();
+        let zone = zone.as_str();
+        let ticket = match &m.ticket_id {
+            Some(id) => state
+                .store
+                .get_ticket(&ctx.scope, id)
+                .await
+                .ok()
+                .map(|t| t.number),
+            None => None,
+        };
+        rows.push(MonitorRow {
+            state_name: ctx.tr.t(&format!("monitor-state-{}", m.state)),
+            reason: m.reason,
+            since: local_time(m.state_since, zone),
+            last_success: m
+                .last_success_at
+                .map(|t| local_time(t, zone))
+                .unwrap_or_else(|| ctx.tr.t("never")),
+            payload: m.last_payload,
+            expected: ctx.tr.t_with(
+                "monitors-every",
+                &[
+                    ("period", &(m.period_secs / 60).to_string()),
+                    ("grace", &(m.grace_secs / 60).to_string()),
+                ],
+            ),
+            name: m.name,
+            tenant: m.tenant_name,
+            state: m.state,
+            ticket,
+        });
+    }
+    let tenants = state
+        .store
+        .list_tenants(&view)
+        .await
+        .map_err(|e| ctx.store_err(e))?
+        .into_iter()
+        .filter(|t| t.kind == TenantKind::Municipality && ctx.scope.can(&t.id, Permission::Operate))
+        .map(|t| (t.id.to_string(), t.name))
+        .collect();
+    let status = if form_error.is_some() {
+        StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        StatusCode::OK
+    };
+    let body = MonitorsPage {
+        tr: ctx.tr,
+        shell: Some(Shell::build(state, ctx, "/monitors").await?),
+        csrf: ctx.session.csrf_token.clone(),
+        rows,
+        tenants,
+        new_url,
+        form_error,
+    };
+    let mut res = html(ctx.tr, &body)?;
+    *res.status_mut() = status;
+    Ok(res)
+}
+
+pub async fn list(State(state): State<AppState>, ctx: Ctx) -> Result<Response, PageError> {
+    page(&state, &ctx, None, None).await
+}
+
+#[derive(Deserialize)]
+pub struct HeartbeatForm {
+    #[serde(default)]
+    tenant: String,
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    period_minutes: String,
+    #[serde(default)]
+    grace_minutes: String,
+}
+
+pub async fn create(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    CsrfForm(ctx, form): CsrfForm<HeartbeatForm>,
+) -> Result<Response, PageError> {
+    let tenant = TenantId::parse(&form.tenant).map_err(|_| PageError::BadRequest(ctx.tr))?;
+    let minutes = |v: &str| {
+        v.trim()
+            .parse::<i64>()
+            .ok()
+            .filter(|m| (1..=60 * 24 * 31).contains(m))
+    };
+    let (Some(period), Some(grace)) = (minutes(&form.period_minutes), minutes(&form.grace_minutes))
+    else {
+        let message = ctx.tr.t("err-heartbeat-settings");
+        return page(&state, &ctx, None, Some(message)).await;
+    };
+    match state
+        .store
+        .create_heartbeat(
+            &ctx.scope,
+            &tenant,
+            &form.name,
+            SignedDuration::from_mins(period),
+            SignedDuration::from_mins(grace),
+        )
+        .await
+    {
+        Ok((secret, _)) => {
+            let url = format!("{}/ping/{secret}", public_base(&headers));
+            page(&state, &ctx, Some(url), None).await
+        }
+        Err(StoreError::Invalid(f)) => {
+            let message = super::admin_users::field_message(&ctx.tr, &f);
+            page(&state, &ctx, None, Some(message)).await
+        }
+        Err(e) => Err(ctx.store_err(e)),
+    }
+}
+
+/// The heartbeat endpoint jobs call: tiny, unauthenticated (the secret in the URL is the
+/// credential), GET or POST; a POST body is kept as the payload (e.g. the backup size).
+pub async fn ping(
+    State(state): State<AppState>,
+    Path(path): Path<String>,
+    body: Bytes,
+) -> Response {
+    let (secret, outcome) = match path.split_once('/') {
+        None => (path.as_str(), PingOutcome::Success),
+        Some((s, "start")) => (s, PingOutcome::Start),
+        Some((s, "fail")) => (s, PingOutcome::Fail),
+        Some((s, "success")) => (s, PingOutcome::Success),
+        Some(_) => {
+            return (
+                StatusCode::NOT_FOUND,
+                "unknown heartbeat action: use /start, /fail or nothing\n",
+            )
+                .into_response();
+        }
+    };
+    let payload = String::from_utf8_lossy(&body);
+    match state.store.heartbeat_ping(secret, outcome, &payload).await {
+        Ok(()) => "OK\n".into_response(),
+        Err(StoreError::NotFound) => {
+            (StatusCode::NOT_FOUND, "unknown heartbeat: check the URL\n").into_response()
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "heartbeat ping failed");
+            (StatusCode::SERVICE_UNAVAILABLE, "try again\n").into_response()
+        }
+    }
+}
