@@ -333,18 +333,48 @@ impl Store {
             pause_rows,
         )
         .await?;
-        let search_table = match tx.backend() {
-            Backend::Sqlite => "search_fts (tenant_id, kind, object_id, title, body)",
-            Backend::Postgres => "search_documents (tenant_id, kind, object_id, title, body)",
+        let search_documents = match tx.backend() {
+            Backend::Sqlite => {
+                // Each document's FTS rowid is its search_keys id (see Tx::index_document);
+                // the write lock is held, so the next ids are ours.
+                let (last,): (i64,) = tx
+                    .fetch_optional(Sql::new("SELECT COALESCE(MAX(id), 0) FROM search_keys"))
+                    .await?
+                    .unwrap_or((0,));
+                let mut keys = Vec::with_capacity(search_rows.len());
+                for (i, row) in search_rows.iter_mut().enumerate() {
+                    let rowid = Arg::Int(last + 1 + i as i64);
+                    keys.push(vec![rowid.clone(), row[1].clone(), row[2].clone()]);
+                    row.insert(0, rowid);
+                }
+                insert_rows(
+                    &mut tx,
+                    "search_keys (id, kind, object_id)",
+                    3,
+                    SEARCH_ROWS,
+                    keys,
+                )
+                .await?;
+                insert_rows(
+                    &mut tx,
+                    "search_fts (rowid, tenant_id, kind, object_id, title, body)",
+                    SEARCH_WIDTH + 1,
+                    SEARCH_ROWS,
+                    search_rows,
+                )
+                .await?
+            }
+            Backend::Postgres => {
+                insert_rows(
+                    &mut tx,
+                    "search_documents (tenant_id, kind, object_id, title, body)",
+                    SEARCH_WIDTH,
+                    SEARCH_ROWS,
+                    search_rows,
+                )
+                .await?
+            }
         };
-        let search_documents = insert_rows(
-            &mut tx,
-            search_table,
-            SEARCH_WIDTH,
-            SEARCH_ROWS,
-            search_rows,
-        )
-        .await?;
 
         let now = self.now_ms();
         let last_number = next - 1;
@@ -458,7 +488,7 @@ mod tests {
         for (width, rows) in [
             (TICKET_WIDTH, TICKET_ROWS),
             (EVENT_WIDTH, EVENT_ROWS),
-            (SEARCH_WIDTH, SEARCH_ROWS),
+            (SEARCH_WIDTH + 1, SEARCH_ROWS),
             (PAUSE_WIDTH, PAUSE_ROWS),
         ] {
             assert!(width * rows <= 32_766, "{width} × {rows}");

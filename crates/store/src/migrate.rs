@@ -50,6 +50,14 @@ pub static MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/0003_search.sqlite.sql"),
         postgres: include_str!("../migrations/0003_search.postgres.sql"),
     },
+    // Version 6: 4 and 5 (and 7, 8) are taken on main by the knowledge base and desk settings.
+    Migration {
+        version: 6,
+        name: "bench_indexes",
+        common: include_str!("../migrations/0006_bench_indexes.sql"),
+        sqlite: include_str!("../migrations/0006_bench_indexes.sqlite.sql"),
+        postgres: include_str!("../migrations/0006_bench_indexes.postgres.sql"),
+    },
 ];
 
 /// Where a database stands against this binary's migrations.

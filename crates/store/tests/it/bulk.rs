@@ -169,6 +169,22 @@ async fn bulk_loaded_tickets_are_queued_searchable_numbered_and_audited() {
             .await
             .unwrap();
         assert_eq!(next.number, loaded.last_number + 1, "{}", db.label);
+        // A reply re-indexes a loaded ticket: its document is replaced, not duplicated.
+        store
+            .add_comment(&tech, &waiting.id, "Ny nettverkskabel montert", true)
+            .await
+            .unwrap();
+        let found = store
+            .search_tickets(&admin, "nettverkskabel", 10)
+            .await
+            .unwrap();
+        assert_eq!(found.len(), 1, "{}", db.label);
+        assert_eq!(
+            store.dataset_stats(&admin).await.unwrap().search_documents,
+            1_205,
+            "{}",
+            db.label
+        );
         assert!(store.verify_audit_chain().await.unwrap().is_ok());
 
         // Someone who may not work tickets in a municipality cannot load into it.
