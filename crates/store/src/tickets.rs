@@ -258,12 +258,19 @@ fn ticket_from_row(TicketRow(h, t): TicketRow) -> Ticket {
 }
 
 /// Rows a scope may read: all tickets where the actor reads everything, and their own
-/// requests where they may only file requests.
+/// requests where they may only file requests. The second rule names only the tenants the
+/// first does not cover: for staff it is then `1 = 0`, which the planners drop, while the
+/// redundant OR made SQLite scan every ticket in scope (drifta-bench, 1,000,000 tickets).
 fn visible(sql: Sql, scope: &Scope) -> Sql {
     sql.push("(")
         .in_scope(scope, Permission::ReadAll, "t.tenant_id")
         .push(" OR (")
-        .in_scope(scope, Permission::Request, "t.tenant_id")
+        .in_scope_unless(
+            scope,
+            Permission::Request,
+            Permission::ReadAll,
+            "t.tenant_id",
+        )
         .push(" AND t.requester_id = ")
         .push_arg(scope.user_id().map(|u| u.to_string()).unwrap_or_default())
         .push("))")
@@ -606,12 +613,16 @@ impl Store {
     }
 
     /// A queue: tickets in scope, soonest resolution due first (paused and target-less last).
+    ///
+    /// The page's ids are chosen first, from the tickets table alone, and only those rows are
+    /// joined to names: joining before sorting made SQLite join and sort every active ticket
+    /// in scope with its description (about 100 ms for 20,000 active tickets).
     pub async fn list_tickets(
         &self,
         scope: &Scope,
         filter: &QueueFilter,
     ) -> Result<Vec<Ticket>, StoreError> {
-        let mut sql = visible(Sql::new(TICKET_SELECT), scope);
+        let mut sql = visible(Sql::new("SELECT t.id FROM tickets t WHERE "), scope);
         match filter.view {
             QueueView::All => {}
             QueueView::Mine => {
@@ -642,7 +653,8 @@ impl Store {
         sql = sql
             .push(order)
             .push(" LIMIT ")
-            .push_arg(filter.limit.clamp(1, 500));
+            .push_arg(filter.limit.clamp(1, 500))
+            .nest(&format!("{TICKET_SELECT}t.id IN ("), &format!("){order}"));
         Ok(self
             .fetch_all::<TicketRow>(sql)
             .await?
