@@ -5,6 +5,7 @@
 //! Every change appends to the hash-chained audit log in the same transaction.
 
 mod audit;
+mod bulk;
 mod db;
 pub mod demo;
 mod error;
@@ -25,6 +26,7 @@ mod tokens;
 mod users;
 
 pub use audit::{AuditFilter, AuditPage};
+pub use bulk::{BulkActor, BulkComment, BulkLoaded, BulkTicket, DatasetStats};
 pub use db::{Backend, ConnectOptions, Store, redact_url};
 pub use error::StoreError;
 pub use extras::{Attachment, MAX_ATTACHMENT_BYTES, normalise_tag, sniff_content_type};

@@ -65,6 +65,13 @@ pub static MIGRATIONS: &[Migration] = &[
         postgres: include_str!("../migrations/0005_desk_settings.postgres.sql"),
     },
     Migration {
+        version: 6,
+        name: "bench_indexes",
+        common: include_str!("../migrations/0006_bench_indexes.sql"),
+        sqlite: include_str!("../migrations/0006_bench_indexes.sqlite.sql"),
+        postgres: include_str!("../migrations/0006_bench_indexes.postgres.sql"),
+    },
+    Migration {
         version: 7,
         name: "tags_attachments",
         common: include_str!("../migrations/0007_tags_attachments.sql"),

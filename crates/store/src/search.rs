@@ -48,14 +48,27 @@ impl Tx {
         let (title, body) = (title.to_lowercase(), body.to_lowercase());
         match self.backend() {
             Backend::Sqlite => {
+                // The document's FTS rowid comes from search_keys (migration 6): FTS5 finds
+                // rows only by rowid or MATCH, and a delete by key scanned every document.
                 self.execute(
-                    Sql::new("DELETE FROM search_fts WHERE kind = $1 AND object_id = $2")
+                    Sql::new("INSERT INTO search_keys (kind, object_id) VALUES ($1, $2) ON CONFLICT (kind, object_id) DO NOTHING")
                         .arg(kind)
                         .arg(object_id),
                 )
                 .await?;
+                let (rowid,): (i64,) = self
+                    .fetch_optional(
+                        Sql::new("SELECT id FROM search_keys WHERE kind = $1 AND object_id = $2")
+                            .arg(kind)
+                            .arg(object_id),
+                    )
+                    .await?
+                    .ok_or(StoreError::NotFound)?;
+                self.execute(Sql::new("DELETE FROM search_fts WHERE rowid = $1").arg(rowid))
+                    .await?;
                 self.execute(
-                    Sql::new("INSERT INTO search_fts (tenant_id, kind, object_id, title, body) VALUES ($1, $2, $3, $4, $5)")
+                    Sql::new("INSERT INTO search_fts (rowid, tenant_id, kind, object_id, title, body) VALUES ($1, $2, $3, $4, $5, $6)")
+                        .arg(rowid)
                         .arg(tenant.as_str())
                         .arg(kind)
                         .arg(object_id)

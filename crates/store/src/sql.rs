@@ -125,6 +125,34 @@ impl Sql {
             .collect();
         self.push_in(column, tenants)
     }
+
+    /// Like [`Sql::in_scope`], for the tenants where the actor's roles allow `permission`
+    /// but not `unless`: the rows a narrower rule must still reach after a broader one has
+    /// covered its tenants.
+    pub(crate) fn in_scope_unless(
+        self,
+        scope: &Scope,
+        permission: Permission,
+        unless: Permission,
+        column: &str,
+    ) -> Self {
+        let tenants: Vec<String> = scope
+            .tenants_allowing(permission)
+            .into_iter()
+            .filter(|t| !scope.can(t, unless))
+            .map(|t| t.to_string())
+            .collect();
+        self.push_in(column, tenants)
+    }
+
+    /// Puts this statement inside another: `before` and `after` must hold no placeholders,
+    /// so the numbering of this statement's arguments stays right.
+    pub(crate) fn nest(self, before: &str, after: &str) -> Self {
+        Sql {
+            text: format!("{before}{}{after}", self.text),
+            args: self.args,
+        }
+    }
 }
 
 #[cfg(test)]
@@ -150,6 +178,42 @@ mod tests {
     fn empty_list_matches_nothing() {
         let sql = Sql::new("SELECT 1 WHERE ").push_in("x", Vec::<String>::new());
         assert_eq!(sql.text, "SELECT 1 WHERE 1 = 0");
+    }
+
+    #[test]
+    fn narrower_rule_reaches_only_tenants_the_broader_one_does_not() {
+        let (a, b) = (TenantId::generate(), TenantId::generate());
+        let scope = Scope::new(
+            Actor::system("t"),
+            [(a.clone(), Role::Technician), (b.clone(), Role::Requester)],
+        );
+        let sql = Sql::new("WHERE ").in_scope_unless(
+            &scope,
+            Permission::Request,
+            Permission::ReadAll,
+            "tenant_id",
+        );
+        assert_eq!(sql.text, "WHERE tenant_id IN ($1)");
+        assert_eq!(sql.args, vec![Arg::Text(b.to_string())]);
+        let technician = Scope::new(Actor::system("t"), [(a, Role::Technician)]);
+        let sql = Sql::new("WHERE ").in_scope_unless(
+            &technician,
+            Permission::Request,
+            Permission::ReadAll,
+            "tenant_id",
+        );
+        assert_eq!(sql.text, "WHERE 1 = 0");
+    }
+
+    #[test]
+    fn nesting_keeps_placeholders() {
+        let inner = Sql::new("SELECT id FROM t WHERE a = ").push_arg(1i64);
+        let sql = inner.nest("SELECT * FROM t WHERE id IN (", ") ORDER BY id");
+        assert_eq!(
+            sql.text,
+            "SELECT * FROM t WHERE id IN (SELECT id FROM t WHERE a = $1) ORDER BY id"
+        );
+        assert_eq!(sql.args, vec![Arg::Int(1)]);
     }
 
     #[test]

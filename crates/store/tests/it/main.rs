@@ -2,6 +2,7 @@
 //! on PostgreSQL.
 
 mod audit;
+mod bulk;
 mod isolation;
 mod kb;
 mod monitors;

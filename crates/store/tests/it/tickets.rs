@@ -183,6 +183,38 @@ async fn numbers_are_unique_and_bad_input_is_refused() {
     }
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_creates_get_distinct_numbers() {
+    for db in backends().await {
+        let (_, munis, scope) = provider_with(&db.store, 1).await;
+        let tasks: Vec<_> = (0..24)
+            .map(|i| {
+                let (store, scope, tenant) = (db.store.clone(), scope.clone(), munis[0].clone());
+                tokio::spawn(async move {
+                    store
+                        .create_ticket(
+                            &scope,
+                            ticket(&tenant, &format!("Samtidig {i}"), Level::Low, Level::Low),
+                        )
+                        .await
+                })
+            })
+            .collect();
+        let mut numbers = Vec::new();
+        for task in tasks {
+            let created = task.await.unwrap();
+            numbers.push(
+                created
+                    .unwrap_or_else(|e| panic!("{}: {e}", db.label))
+                    .number,
+            );
+        }
+        numbers.sort();
+        numbers.dedup();
+        assert_eq!(numbers.len(), 24, "{}", db.label);
+    }
+}
+
 async fn scope_of(store: &Store, user: &drifta_store::User) -> drifta_core::Scope {
     store.scope_for(user, "").await.unwrap()
 }
