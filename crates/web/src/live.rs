@@ -30,7 +30,7 @@ pub async fn tickets(
     let poll = state.config.live_poll;
     let deadline = tokio::time::Instant::now() + MAX_STREAM;
     let shutdown = state.shutdown.subscribe();
-    let start = (state, scope, q.ticket, None::<(i64, i64)>, shutdown);
+    let start = (state, scope, q.ticket, None::<i64>, shutdown);
     let stream = futures_util::stream::unfold(
         start,
         move |(state, scope, ticket, mut last, mut shutdown)| async move {
@@ -53,7 +53,7 @@ pub async fn tickets(
                     Some(previous) if previous != version => {
                         let event = Event::default()
                             .event("changed")
-                            .data(version.0.to_string());
+                            .data(version.to_string());
                         return Some((Ok(event), (state, scope, ticket, Some(version), shutdown)));
                     }
                     Some(_) => {}
