@@ -51,9 +51,7 @@ pub async fn tickets(
                 match last {
                     None => last = Some(version),
                     Some(previous) if previous != version => {
-                        let event = Event::default()
-                            .event("changed")
-                            .data(version.to_string());
+                        let event = Event::default().event("changed").data(version.to_string());
                         return Some((Ok(event), (state, scope, ticket, Some(version), shutdown)));
                     }
                     Some(_) => {}
