@@ -1243,37 +1243,40 @@ impl Store {
     /// People who may work tickets in a municipality (technicians and administrators,
     /// directly or through the provider).
     pub async fn technicians_of(&self, tenant: &TenantId) -> Result<Vec<User>, StoreError> {
-        let sql = Sql::new(
-            "SELECT DISTINCT u.id, u.tenant_id, u.username, u.email, u.display_name, u.phone, u.language, u.disabled \
-             FROM users u JOIN role_grants g ON g.user_id = u.id \
-             WHERE g.role IN ('technician', 'provider_admin') AND u.disabled = $1 \
-             AND (g.tenant_id = $2 OR g.tenant_id = (SELECT parent_id FROM tenants WHERE id = $2)) \
-             ORDER BY u.display_name",
+        self.enabled_staff_granted_on(
+            "g.tenant_id = $2 OR g.tenant_id = (SELECT parent_id FROM tenants WHERE id = $2)",
+            tenant,
         )
-        .arg(false)
-        .arg(tenant.as_str());
-        Ok(self
-            .fetch_all::<UserRow>(sql)
-            .await?
-            .into_iter()
-            .map(user_from_row)
-            .collect())
+        .await
     }
 
-    /// The provider's own technicians and administrators (those with a grant on the provider).
+    /// Technicians and administrators of a provider or of any of its municipalities.
     pub async fn technicians_of_provider(
         &self,
         provider: &TenantId,
     ) -> Result<Vec<User>, StoreError> {
-        let sql = Sql::new(
+        self.enabled_staff_granted_on(
+            "g.tenant_id = $2 OR g.tenant_id IN (SELECT id FROM tenants WHERE parent_id = $2)",
+            provider,
+        )
+        .await
+    }
+
+    /// Enabled technicians and administrators with a grant matching `grant_condition`
+    /// (a fixed SQL fragment in which `$2` is `tenant`).
+    async fn enabled_staff_granted_on(
+        &self,
+        grant_condition: &'static str,
+        tenant: &TenantId,
+    ) -> Result<Vec<User>, StoreError> {
+        let sql = Sql::new(format!(
             "SELECT DISTINCT u.id, u.tenant_id, u.username, u.email, u.display_name, u.phone, u.language, u.disabled \
              FROM users u JOIN role_grants g ON g.user_id = u.id \
-             WHERE g.role IN ('technician', 'provider_admin') AND u.disabled = $1 \
-             AND (g.tenant_id = $2 OR g.tenant_id IN (SELECT id FROM tenants WHERE parent_id = $2)) \
-             ORDER BY u.display_name",
-        )
+             WHERE g.role IN ('technician', 'provider_admin') AND u.disabled = $1 AND ({grant_condition}) \
+             ORDER BY u.display_name"
+        ))
         .arg(false)
-        .arg(provider.as_str());
+        .arg(tenant.as_str());
         Ok(self
             .fetch_all::<UserRow>(sql)
             .await?
