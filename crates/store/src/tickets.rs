@@ -693,9 +693,19 @@ impl Store {
                 until: u.map(from_millis),
             })
             .collect();
+        self.dues_with(terms, created_at, &pauses)
+    }
+
+    /// Due instants from the terms, the start and the pauses so far.
+    fn dues_with(
+        &self,
+        terms: &SlaTerms,
+        created_at: i64,
+        pauses: &[Pause],
+    ) -> Result<(Option<i64>, Option<i64>), StoreError> {
         // Pauses are written only by set_status, ordered and closed one at a time; a
         // violation would be a bug, so it surfaces as an error rather than a wrong due time.
-        let clock = SlaClock::new(&terms.calendar, from_millis(created_at), &pauses)
+        let clock = SlaClock::new(&terms.calendar, from_millis(created_at), pauses)
             .map_err(|e| StoreError::Inconsistent(e.to_string()))?;
         let now = self.now();
         let due = |budget: Option<SignedDuration>| -> Option<i64> {
@@ -776,6 +786,9 @@ impl Store {
         let id = UserId::generate().to_string();
         let terms = self.sla_terms(&new.tenant_id, priority).await?;
         let now = self.now_ms();
+        // A new ticket has no pauses, so its due times need nothing from the transaction;
+        // computing them here keeps the single SQLite writer's transaction short.
+        let (response_due, resolution_due) = self.dues_with(&terms, now, &[])?;
         let mut tx = self.begin().await?;
         let stamp = tx.ticket_stamp(&new.tenant_id, now).await?;
         // One statement takes the number: a read followed by an increment let two
@@ -788,7 +801,7 @@ impl Store {
             .await?
             .ok_or(StoreError::NotFound)?;
         tx.execute(
-            Sql::new("INSERT INTO tickets (tenant_id, id, number, kind, title, description, requester_id, location_id, category, impact, urgency, priority, status, channel, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 'new', $13, $14, $15)")
+            Sql::new("INSERT INTO tickets (tenant_id, id, number, kind, title, description, requester_id, location_id, category, impact, urgency, priority, status, channel, created_at, updated_at, response_due_at, resolution_due_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 'new', $13, $14, $15, $16, $17)")
                 .arg(new.tenant_id.as_str())
                 .arg(id.as_str())
                 .arg(number)
@@ -803,18 +816,9 @@ impl Store {
                 .arg(priority.as_str())
                 .arg(new.channel.as_str())
                 .arg(now)
-                .arg(stamp),
-        )
-        .await?;
-        let (response_due, resolution_due) = self
-            .compute_dues(&mut tx, &terms, &new.tenant_id, &id, now)
-            .await?;
-        tx.execute(
-            Sql::new("UPDATE tickets SET response_due_at = $1, resolution_due_at = $2 WHERE tenant_id = $3 AND id = $4")
+                .arg(stamp)
                 .arg(response_due)
-                .arg(resolution_due)
-                .arg(new.tenant_id.as_str())
-                .arg(id.as_str()),
+                .arg(resolution_due),
         )
         .await?;
         tx.ticket_event(
@@ -830,7 +834,15 @@ impl Store {
             },
         )
         .await?;
-        tx.index_ticket(&new.tenant_id, &id).await?;
+        // The document is title and description; a new ticket has no replies to read back.
+        tx.index_document(
+            &new.tenant_id,
+            "ticket",
+            &id,
+            &title,
+            new.description.trim(),
+        )
+        .await?;
         tx.audit(
             scope.actor(),
             now,
