@@ -28,70 +28,42 @@ impl Migration {
     }
 }
 
+/// One entry per version: the portable file and the two per-backend files, named
+/// `NNNN_name.sql`, `NNNN_name.sqlite.sql` and `NNNN_name.postgres.sql`.
+macro_rules! migration {
+    ($version:literal, $number:literal, $name:literal) => {
+        Migration {
+            version: $version,
+            name: $name,
+            common: include_str!(concat!("../migrations/", $number, "_", $name, ".sql")),
+            sqlite: include_str!(concat!(
+                "../migrations/",
+                $number,
+                "_",
+                $name,
+                ".sqlite.sql"
+            )),
+            postgres: include_str!(concat!(
+                "../migrations/",
+                $number,
+                "_",
+                $name,
+                ".postgres.sql"
+            )),
+        }
+    };
+}
+
 pub static MIGRATIONS: &[Migration] = &[
-    Migration {
-        version: 1,
-        name: "foundation",
-        common: include_str!("../migrations/0001_foundation.sql"),
-        sqlite: include_str!("../migrations/0001_foundation.sqlite.sql"),
-        postgres: include_str!("../migrations/0001_foundation.postgres.sql"),
-    },
-    Migration {
-        version: 2,
-        name: "service_desk",
-        common: include_str!("../migrations/0002_service_desk.sql"),
-        sqlite: include_str!("../migrations/0002_service_desk.sqlite.sql"),
-        postgres: include_str!("../migrations/0002_service_desk.postgres.sql"),
-    },
-    Migration {
-        version: 3,
-        name: "search",
-        common: include_str!("../migrations/0003_search.sql"),
-        sqlite: include_str!("../migrations/0003_search.sqlite.sql"),
-        postgres: include_str!("../migrations/0003_search.postgres.sql"),
-    },
-    Migration {
-        version: 4,
-        name: "knowledge_base",
-        common: include_str!("../migrations/0004_knowledge_base.sql"),
-        sqlite: include_str!("../migrations/0004_knowledge_base.sqlite.sql"),
-        postgres: include_str!("../migrations/0004_knowledge_base.postgres.sql"),
-    },
-    Migration {
-        version: 5,
-        name: "desk_settings",
-        common: include_str!("../migrations/0005_desk_settings.sql"),
-        sqlite: include_str!("../migrations/0005_desk_settings.sqlite.sql"),
-        postgres: include_str!("../migrations/0005_desk_settings.postgres.sql"),
-    },
-    Migration {
-        version: 6,
-        name: "bench_indexes",
-        common: include_str!("../migrations/0006_bench_indexes.sql"),
-        sqlite: include_str!("../migrations/0006_bench_indexes.sqlite.sql"),
-        postgres: include_str!("../migrations/0006_bench_indexes.postgres.sql"),
-    },
-    Migration {
-        version: 7,
-        name: "tags_attachments",
-        common: include_str!("../migrations/0007_tags_attachments.sql"),
-        sqlite: include_str!("../migrations/0007_tags_attachments.sqlite.sql"),
-        postgres: include_str!("../migrations/0007_tags_attachments.postgres.sql"),
-    },
-    Migration {
-        version: 8,
-        name: "teams_watchers_filters",
-        common: include_str!("../migrations/0008_teams_watchers_filters.sql"),
-        sqlite: include_str!("../migrations/0008_teams_watchers_filters.sqlite.sql"),
-        postgres: include_str!("../migrations/0008_teams_watchers_filters.postgres.sql"),
-    },
-    Migration {
-        version: 9,
-        name: "heartbeats",
-        common: include_str!("../migrations/0009_heartbeats.sql"),
-        sqlite: include_str!("../migrations/0009_heartbeats.sqlite.sql"),
-        postgres: include_str!("../migrations/0009_heartbeats.postgres.sql"),
-    },
+    migration!(1, "0001", "foundation"),
+    migration!(2, "0002", "service_desk"),
+    migration!(3, "0003", "search"),
+    migration!(4, "0004", "knowledge_base"),
+    migration!(5, "0005", "desk_settings"),
+    migration!(6, "0006", "bench_indexes"),
+    migration!(7, "0007", "tags_attachments"),
+    migration!(8, "0008", "teams_watchers_filters"),
+    migration!(9, "0009", "heartbeats"),
 ];
 
 /// Where a database stands against this binary's migrations.
