@@ -234,7 +234,7 @@ impl Store {
             )
             .await?
             .ok_or(StoreError::NotFound)?;
-        self.evaluate_monitor(&id).await
+        self.evaluate_monitor(&id).await.map(|_| ())
     }
 
     /// Evaluates every heartbeat (the background sweep). Returns how many changed state.
@@ -246,25 +246,15 @@ impl Store {
             .await?;
         let mut changed = 0;
         for (id,) in ids {
-            let before: Option<(String,)> = self
-                .fetch_optional(
-                    Sql::new("SELECT state FROM monitors WHERE id = $1").arg(id.as_str()),
-                )
-                .await?;
-            self.evaluate_monitor(&id).await?;
-            let after: Option<(String,)> = self
-                .fetch_optional(
-                    Sql::new("SELECT state FROM monitors WHERE id = $1").arg(id.as_str()),
-                )
-                .await?;
-            if before != after {
+            if self.evaluate_monitor(&id).await? {
                 changed += 1;
             }
         }
         Ok(changed)
     }
 
-    async fn evaluate_monitor(&self, id: &str) -> Result<(), StoreError> {
+    /// Applies the rules to one monitor; true when this call changed its state.
+    async fn evaluate_monitor(&self, id: &str) -> Result<bool, StoreError> {
         type Row = (
             String,
             String,
@@ -300,10 +290,10 @@ impl Store {
             fail_reason,
         )) = row
         else {
-            return Ok(());
+            return Ok(false);
         };
         if state == "paused" {
-            return Ok(());
+            return Ok(false);
         }
         let verdict = judge(
             &(period, grace, created, start, success, fail, fail_reason),
@@ -311,7 +301,7 @@ impl Store {
         )?;
         let next = verdict.state.as_str();
         if next == state {
-            return Ok(());
+            return Ok(false);
         }
         let tenant = TenantId::from_db(tenant);
         let now = self.now_ms();
@@ -328,7 +318,8 @@ impl Store {
             )
             .await?;
         if claimed == 0 {
-            return tx.commit().await;
+            tx.commit().await?;
+            return Ok(false);
         }
         tx.execute(
             Sql::new("INSERT INTO monitor_events (tenant_id, monitor_id, at, from_state, to_state, reason) VALUES ($1, $2, $3, $4, $5, $6)")
@@ -402,6 +393,6 @@ impl Store {
             self.execute(Sql::new("UPDATE monitors SET ticket_id = NULL WHERE id = $1").arg(id))
                 .await?;
         }
-        Ok(())
+        Ok(true)
     }
 }
