@@ -211,7 +211,7 @@ impl Store {
         }
         let now = self.now_ms();
         let mut tx = self.begin().await?;
-        let stamp = tx.ticket_stamp_pub(&ticket.tenant_id, now).await?;
+        let stamp = tx.ticket_stamp(&ticket.tenant_id, now).await?;
         tx.execute(
             Sql::new(
                 "UPDATE tickets SET team_id = $1, updated_at = $2 WHERE tenant_id = $3 AND id = $4",

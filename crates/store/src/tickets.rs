@@ -346,7 +346,11 @@ impl Tx {
     /// The instant to stamp a ticket change with: now, but always later than the
     /// municipality's latest change, so "latest change" alone tells live views that
     /// something changed even when two changes fall in the same millisecond.
-    async fn ticket_stamp(&mut self, tenant: &TenantId, now: i64) -> Result<i64, StoreError> {
+    pub(crate) async fn ticket_stamp(
+        &mut self,
+        tenant: &TenantId,
+        now: i64,
+    ) -> Result<i64, StoreError> {
         let (latest,): (Option<i64>,) = self
             .fetch_optional(
                 Sql::new("SELECT MAX(updated_at) FROM tickets WHERE tenant_id = $1")
@@ -355,15 +359,6 @@ impl Tx {
             .await?
             .unwrap_or((None,));
         Ok(latest.map_or(now, |l| now.max(l + 1)))
-    }
-
-    /// [`Tx::ticket_stamp`] for the other ticket modules.
-    pub(crate) async fn ticket_stamp_pub(
-        &mut self,
-        tenant: &TenantId,
-        now: i64,
-    ) -> Result<i64, StoreError> {
-        self.ticket_stamp(tenant, now).await
     }
 
     /// Records one change to a ticket twice: in its history (what people read on the ticket)

@@ -452,10 +452,6 @@ async fn audit(
     ))
 }
 
-fn field_problem(field: &str, code: &str, message: &str) -> Problem {
-    Problem::field(field, code, message)
-}
-
 async fn find_ticket(state: &AppState, api: &ApiUser, number: &str) -> Result<Ticket, Problem> {
     let n: i64 = number.parse().map_err(|_| {
         Problem::new(
@@ -487,7 +483,7 @@ async fn list_tickets(
         Some("mine") => QueueView::Mine,
         Some("unassigned") => QueueView::Unassigned,
         Some(_) => {
-            return Err(field_problem(
+            return Err(Problem::field(
                 "view",
                 "view-unknown",
                 "must be all, mine or unassigned",
@@ -499,7 +495,7 @@ async fn list_tickets(
         Some("done") => StatusFilter::Done,
         Some("any") => StatusFilter::Any,
         Some(_) => {
-            return Err(field_problem(
+            return Err(Problem::field(
                 "status",
                 "status-filter-unknown",
                 "must be active, done or any",
@@ -552,7 +548,7 @@ fn level(field: &str, value: Option<&str>) -> Result<Level, Problem> {
     match value {
         None => Ok(Level::Medium),
         Some(v) => Level::parse(v)
-            .ok_or_else(|| field_problem(field, "level-unknown", "must be high, medium or low")),
+            .ok_or_else(|| Problem::field(field, "level-unknown", "must be high, medium or low")),
     }
 }
 
@@ -564,7 +560,7 @@ async fn create_ticket(
     let kind = match input.kind.as_deref() {
         None => TicketKind::Incident,
         Some(k) => TicketKind::parse(k).ok_or_else(|| {
-            field_problem(
+            Problem::field(
                 "kind",
                 "kind-unknown",
                 "must be incident or service_request",
@@ -574,7 +570,7 @@ async fn create_ticket(
     let requester_id = match input.requester_id.as_deref() {
         Some(r) => Some(
             UserId::parse(r)
-                .map_err(|e| field_problem("requester_id", "id-invalid", &e.to_string()))?,
+                .map_err(|e| Problem::field("requester_id", "id-invalid", &e.to_string()))?,
         ),
         // A requester filing through the API files for themselves.
         None if !api.scope.can_anywhere(Permission::Operate) => Some(api.user.id.clone()),
@@ -585,7 +581,7 @@ async fn create_ticket(
         .as_deref()
         .map(|l| {
             LocationId::parse(l)
-                .map_err(|e| field_problem("location_id", "id-invalid", &e.to_string()))
+                .map_err(|e| Problem::field("location_id", "id-invalid", &e.to_string()))
         })
         .transpose()?;
     let ticket = state
@@ -665,7 +661,7 @@ async fn set_status(
 ) -> Result<Json<Value>, Problem> {
     let t = find_ticket(&state, &api, &number).await?;
     let next = TicketStatus::parse(&input.status).ok_or_else(|| {
-        field_problem(
+        Problem::field(
             "status",
             "status-unknown",
             "must be new, open, waiting_requester, waiting_supplier, resolved or closed",
@@ -693,7 +689,8 @@ async fn assign(
         .assignee_id
         .as_deref()
         .map(|a| {
-            UserId::parse(a).map_err(|e| field_problem("assignee_id", "id-invalid", &e.to_string()))
+            UserId::parse(a)
+                .map_err(|e| Problem::field("assignee_id", "id-invalid", &e.to_string()))
         })
         .transpose()?;
     Ok(Json(json!(
@@ -972,7 +969,7 @@ async fn time_report(
     let tenant_id = parse_tenant(q.tenant.as_deref().unwrap_or_default())?;
     let tenant = state.store.get_tenant(&api.scope, &tenant_id).await?;
     let month = q.month.unwrap_or_default();
-    let bad_month = || field_problem("month", "month-invalid", "must be a month like 2026-11");
+    let bad_month = || Problem::field("month", "month-invalid", "must be a month like 2026-11");
     let first: jiff::civil::Date = format!("{month}-01").parse().map_err(|_| bad_month())?;
     let next = first
         .checked_add(jiff::Span::new().months(1))
@@ -1028,11 +1025,11 @@ async fn bulk(
         .as_deref()
         .map(|s| {
             TicketStatus::parse(s)
-                .ok_or_else(|| field_problem("status", "status-unknown", "is not a ticket status"))
+                .ok_or_else(|| Problem::field("status", "status-unknown", "is not a ticket status"))
         })
         .transpose()?;
     if input.numbers.len() > 500 {
-        return Err(field_problem(
+        return Err(Problem::field(
             "numbers",
             "too-many",
             "at most 500 tickets at a time",
@@ -1117,7 +1114,7 @@ async fn save_desk_settings(
     for s in &input.sla {
         let p =
             drifta_core::ticket::Priority::parse(&s.priority.to_lowercase()).ok_or_else(|| {
-                field_problem(
+                Problem::field(
                     "sla.priority",
                     "priority-unknown",
                     "must be p1, p2, p3 or p4",
