@@ -120,3 +120,13 @@ pub async fn api_token(server: &TestServer, username: &str) -> String {
     let scope = server.store.scope_for(&user, "").await.unwrap();
     server.store.create_token(&scope, "test").await.unwrap().0
 }
+
+/// The number of the first ticket in a queue page whose title starts with `title`.
+pub fn ticket_number_titled(html: &str, title: &str) -> Option<String> {
+    html.split("<a href=\"/tickets/").find_map(|s| {
+        let (n, rest) = s.split_once('"')?;
+        rest.strip_prefix('>')?
+            .starts_with(title)
+            .then(|| n.to_string())
+    })
+}

@@ -242,10 +242,7 @@ async fn a_teacher_files_and_follows_only_their_own_requests() {
         .text()
         .await
         .unwrap();
-    let printer = all.split("<a href=\"/tickets/").find_map(|s| {
-        let (n, rest) = s.split_once('"')?;
-        rest.starts_with(">Skriveren").then(|| n.to_string())
-    });
+    let printer = crate::support::ticket_number_titled(&all, "Skriveren");
     let printer = printer.expect("printer ticket in the admin's queue");
     assert_eq!(
         c.get(server.url(&format!("/tickets/{printer}")))
@@ -388,13 +385,8 @@ async fn monthly_time_report_and_csv_for_the_municipality() {
             .text()
             .await
             .unwrap();
-        let number = queue
-            .split("<a href=\"/tickets/")
-            .find_map(|s| {
-                let (n, rest) = s.split_once('"')?;
-                rest.starts_with(">Prosjektoren").then(|| n.to_string())
-            })
-            .expect("demo ticket");
+        let number =
+            crate::support::ticket_number_titled(&queue, "Prosjektoren").expect("demo ticket");
         for (minutes, billable) in [("45", "1"), ("15", "")] {
             let mut form = vec![
                 ("csrf", csrf.as_str()),
@@ -607,13 +599,7 @@ async fn live_stream_says_when_a_ticket_changes() {
         .text()
         .await
         .unwrap();
-    let number = queue
-        .split("<a href=\"/tickets/")
-        .find_map(|s| {
-            let (n, rest) = s.split_once('"')?;
-            rest.starts_with(">Prosjektoren").then(|| n.to_string())
-        })
-        .unwrap();
+    let number = crate::support::ticket_number_titled(&queue, "Prosjektoren").unwrap();
     let res = worker
         .post(server.url(&format!("/tickets/{number}/comment")))
         .form(&[("csrf", csrf.as_str()), ("body", "Vi kommer innom")])
