@@ -327,7 +327,11 @@ async fn service_desk(args: ServiceDesk) -> Result<(), Failure> {
         per_query.push((k, q, s.pct(50.0), hits));
     }
     samples.push(search);
+    // The indexer runs as it does in `drifta serve`, so its transactions compete with the
+    // creates for SQLite's writer just as they would in production.
+    let indexer = store.spawn_search_indexer();
     let (create, achieved) = measure_creates(&store, &tech, &world, &args).await;
+    indexer.abort();
     samples.insert(0, create);
     let after = store.dataset_stats(&installation).await?;
 

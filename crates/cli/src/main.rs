@@ -450,11 +450,13 @@ async fn serve(store: Store, config: &Config, banner: Option<String>) -> Result<
     );
     tracing::info!(address = %config.listen, backend = ?store.backend(), "drifta is listening");
     let sweeper = tokio::spawn(sweep_heartbeats(store.clone()));
+    let indexer = store.spawn_search_indexer();
     if let Some(b) = banner {
         println!("{b}");
     }
     drifta_web::serve(listener, state, shutdown_signal()).await?;
     sweeper.abort();
+    indexer.abort();
     store.close().await;
     Ok(())
 }

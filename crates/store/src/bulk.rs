@@ -409,14 +409,23 @@ impl Store {
     }
 
     /// Refreshes the query planner's statistics (`ANALYZE`) after a bulk load, so queue
-    /// and search queries are planned for the data that is there now. On PostgreSQL it also
-    /// merges the trigram index's pending list, which only autovacuum would do otherwise.
+    /// and search queries are planned for the data that is there now. It also merges the
+    /// full-text index: PostgreSQL's trigram pending list, which only autovacuum would do
+    /// otherwise, and SQLite's segments.
     pub async fn analyze(&self) -> Result<(), StoreError> {
         let mut tx = self.begin().await?;
         tx.execute_script("ANALYZE").await?;
-        if tx.backend() == Backend::Postgres {
-            tx.execute_script("SELECT gin_clean_pending_list('search_documents_trgm')")
-                .await?;
+        match tx.backend() {
+            Backend::Postgres => {
+                tx.execute_script("SELECT gin_clean_pending_list('search_documents_trgm')")
+                    .await?
+            }
+            // Automatic merging is off (migration 10), so a bulk load leaves many
+            // segments; one full merge now spares the indexer that backlog.
+            Backend::Sqlite => {
+                tx.execute_script("INSERT INTO search_fts (search_fts) VALUES ('optimize')")
+                    .await?
+            }
         }
         tx.commit().await
     }

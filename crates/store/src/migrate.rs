@@ -64,6 +64,7 @@ pub static MIGRATIONS: &[Migration] = &[
     migration!(7, "0007", "tags_attachments"),
     migration!(8, "0008", "teams_watchers_filters"),
     migration!(9, "0009", "heartbeats"),
+    migration!(10, "0010", "search_queue"),
 ];
 
 /// Where a database stands against this binary's migrations.

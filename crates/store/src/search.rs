@@ -35,7 +35,45 @@ pub(crate) fn like_pattern(word: &str) -> String {
     )
 }
 
+/// Documents rebuilt per indexer transaction. Small, because on SQLite the transaction
+/// holds the only write lock: about 0.2 ms per document, so a request waits at most a few
+/// milliseconds behind a batch.
+const INDEX_BATCH: i64 = 16;
+
+/// Indexing transactions between merge attempts: FTS5 merges once `usermerge` (16,
+/// migration 10) segments share a level.
+const MERGE_AFTER_SEGMENTS: i64 = 8;
+
+/// Pages written per merge step of the SQLite full-text index (see `merge_search_index`).
+const MERGE_PAGES: i64 = 32;
+
 impl Tx {
+    /// Asks the indexer to rebuild an object's search document from its current state.
+    /// Queuing the same object twice keeps one entry, and always changes its `queued_at`:
+    /// the indexer removes an entry only if that is unchanged since it read the object.
+    pub(crate) async fn queue_search(
+        &mut self,
+        tenant: &TenantId,
+        kind: &str,
+        object_id: &str,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        self.execute(
+            Sql::new(
+                "INSERT INTO search_queue (kind, object_id, tenant_id, queued_at) VALUES ($1, $2, $3, $4) \
+                 ON CONFLICT (kind, object_id) DO UPDATE SET queued_at = CASE \
+                 WHEN EXCLUDED.queued_at > search_queue.queued_at THEN EXCLUDED.queued_at \
+                 ELSE search_queue.queued_at + 1 END",
+            )
+            .arg(kind)
+            .arg(object_id)
+            .arg(tenant.as_str())
+            .arg(now),
+        )
+        .await?;
+        Ok(())
+    }
+
     /// Replaces the search document of one object.
     pub(crate) async fn index_document(
         &mut self,
@@ -94,29 +132,30 @@ impl Tx {
         }
         Ok(())
     }
+}
 
-    /// Rebuilds a ticket's document from its title, description and public replies.
-    /// Internal notes are left out: a requester must not find their ticket by words only
-    /// staff can read.
-    pub(crate) async fn index_ticket(
-        &mut self,
-        tenant: &TenantId,
+impl Store {
+    /// A ticket's document: its title, description and public replies. Internal notes are
+    /// left out: a requester must not find their ticket by words only staff can read.
+    async fn ticket_document(
+        &self,
+        tenant: &str,
         ticket_id: &str,
-    ) -> Result<(), StoreError> {
+    ) -> Result<Option<(String, String)>, StoreError> {
         let row: Option<(String, String)> = self
             .fetch_optional(
                 Sql::new("SELECT title, description FROM tickets WHERE tenant_id = $1 AND id = $2")
-                    .arg(tenant.as_str())
+                    .arg(tenant)
                     .arg(ticket_id),
             )
             .await?;
         let Some((title, description)) = row else {
-            return Ok(());
+            return Ok(None);
         };
         let replies: Vec<(String,)> = self
             .fetch_all(
                 Sql::new("SELECT body FROM ticket_events WHERE tenant_id = $1 AND ticket_id = $2 AND kind = 'reply' ORDER BY at")
-                    .arg(tenant.as_str())
+                    .arg(tenant)
                     .arg(ticket_id),
             )
             .await?;
@@ -125,12 +164,145 @@ impl Tx {
             body.push('\n');
             body.push_str(&reply);
         }
-        self.index_document(tenant, "ticket", ticket_id, &title, &body)
-            .await
+        Ok(Some((title, body)))
     }
-}
 
-impl Store {
+    /// Rebuilds up to `limit` queued documents in one transaction and returns how many.
+    /// Two nodes indexing the same entry write the same document; that is harmless.
+    pub async fn index_search_queue(&self, limit: i64) -> Result<usize, StoreError> {
+        let queued: Vec<(String, String, String, i64)> = self
+            .fetch_all(
+                Sql::new(
+                    "SELECT kind, object_id, tenant_id, queued_at FROM search_queue ORDER BY queued_at LIMIT $1",
+                )
+                .arg(limit.max(1)),
+            )
+            .await?;
+        if queued.is_empty() {
+            return Ok(0);
+        }
+        // Documents are read before the write transaction, so SQLite's writer is held
+        // only for the index writes. A change committed meanwhile bumps its entry's
+        // queued_at, which keeps the entry for the next round.
+        let mut documents = Vec::with_capacity(queued.len());
+        for (kind, object_id, tenant, _) in &queued {
+            // Tickets are the only kind in the index so far; an unknown kind is dropped
+            // from the queue rather than blocking it.
+            let document = match kind.as_str() {
+                "ticket" => self.ticket_document(tenant, object_id).await?,
+                _ => None,
+            };
+            documents.push(document);
+        }
+        let mut tx = self.begin().await?;
+        for ((kind, object_id, tenant, queued_at), document) in queued.iter().zip(documents) {
+            if let Some((title, body)) = document {
+                tx.index_document(
+                    &TenantId::from_db(tenant.clone()),
+                    kind,
+                    object_id,
+                    &title,
+                    &body,
+                )
+                .await?;
+            }
+            tx.execute(
+                Sql::new(
+                    "DELETE FROM search_queue WHERE kind = $1 AND object_id = $2 AND queued_at = $3",
+                )
+                .arg(kind.as_str())
+                .arg(object_id.as_str())
+                .arg(*queued_at),
+            )
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(queued.len())
+    }
+
+    /// Indexes everything queued, so a search sees every committed change. Cheap when the
+    /// queue is empty: one read.
+    pub async fn flush_search_queue(&self) -> Result<(), StoreError> {
+        loop {
+            let pending: Option<(String,)> = self
+                .fetch_optional(Sql::new("SELECT object_id FROM search_queue LIMIT 1"))
+                .await?;
+            if pending.is_none() || self.index_search_queue(INDEX_BATCH * 4).await? == 0 {
+                return Ok(());
+            }
+        }
+    }
+
+    /// One bounded step of merging SQLite's full-text segments, in its own short
+    /// transaction; true when there was work. Automatic merging is off (migration 10)
+    /// because it ran inside whichever commit crossed its threshold. PostgreSQL has
+    /// nothing to merge here.
+    pub async fn merge_search_index(&self) -> Result<bool, StoreError> {
+        if self.backend() == Backend::Postgres {
+            return Ok(false);
+        }
+        let mut tx = self.begin().await?;
+        let total_changes = Sql::new("SELECT total_changes()");
+        let (before,): (i64,) = tx
+            .fetch_optional(total_changes.clone())
+            .await?
+            .unwrap_or((0,));
+        tx.execute(
+            Sql::new("INSERT INTO search_fts (search_fts, rank) VALUES ('merge', $1)")
+                .arg(MERGE_PAGES),
+        )
+        .await?;
+        let (after,): (i64,) = tx.fetch_optional(total_changes).await?.unwrap_or((0,));
+        tx.commit().await?;
+        // FTS5 documents this test: a merge that did work changed two rows or more.
+        Ok(after - before >= 2)
+    }
+
+    /// Runs the search indexer until the returned task is aborted: every 100 ms it
+    /// indexes what was queued and merges index segments, in small transactions so
+    /// requests get the writer in between.
+    pub fn spawn_search_indexer(&self) -> tokio::task::JoinHandle<()> {
+        let store = self.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(std::time::Duration::from_millis(100));
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            // Merging is skipped until enough new segments (one per indexing transaction)
+            // may have collected, since even an idle merge step takes the writer.
+            let mut segments_since_merge = 0;
+            loop {
+                tick.tick().await;
+                // A bounded round, so a backlog is worked off over several ticks.
+                for _ in 0..64 {
+                    let indexed = match store.index_search_queue(INDEX_BATCH).await {
+                        Ok(n) => n as i64,
+                        Err(e) => {
+                            tracing::warn!(error = %e, "search indexing failed; retrying");
+                            break;
+                        }
+                    };
+                    if indexed > 0 {
+                        segments_since_merge += 1;
+                    }
+                    let mut merged = false;
+                    if segments_since_merge >= MERGE_AFTER_SEGMENTS {
+                        match store.merge_search_index().await {
+                            Ok(true) => merged = true,
+                            Ok(false) => segments_since_merge = 0,
+                            Err(e) => {
+                                tracing::warn!(error = %e, "search index merge failed; retrying");
+                                break;
+                            }
+                        }
+                    }
+                    if indexed < INDEX_BATCH && !merged {
+                        break;
+                    }
+                    tokio::task::yield_now().await;
+                }
+            }
+        })
+    }
+
     /// Tickets in scope whose title, description or public replies contain every word of
     /// `query` (as substrings), newest first.
     pub async fn search_tickets(
@@ -143,6 +315,7 @@ impl Store {
         if words.is_empty() {
             return Ok(Vec::new());
         }
+        self.flush_search_queue().await?;
         let limit = limit.clamp(1, 200);
         let mut sql = match self.backend() {
             Backend::Sqlite => {

@@ -737,22 +737,17 @@ impl Store {
             )));
         }
         if let Some(requester) = &new.requester_id {
-            let home: Option<(String,)> = self
-                .fetch_optional(
-                    Sql::new("SELECT tenant_id FROM users WHERE id = $1").arg(requester.as_str()),
-                )
-                .await?;
-            let in_tenant = home.is_some_and(|(t,)| t == new.tenant_id.as_str());
-            let granted: Option<(String,)> = self
+            let belongs: Option<(String,)> = self
                 .fetch_optional(
                     Sql::new(
-                        "SELECT tenant_id FROM role_grants WHERE user_id = $1 AND tenant_id = $2",
+                        "SELECT u.id FROM users u WHERE u.id = $1 AND (u.tenant_id = $2 OR EXISTS \
+                         (SELECT 1 FROM role_grants g WHERE g.user_id = u.id AND g.tenant_id = $2))",
                     )
                     .arg(requester.as_str())
                     .arg(new.tenant_id.as_str()),
                 )
                 .await?;
-            if !in_tenant && granted.is_none() {
+            if belongs.is_none() {
                 return Err(StoreError::Invalid(FieldError::new(
                     "requester",
                     "requester-other-municipality",
@@ -829,15 +824,7 @@ impl Store {
             },
         )
         .await?;
-        // The document is title and description; a new ticket has no replies to read back.
-        tx.index_document(
-            &new.tenant_id,
-            "ticket",
-            &id,
-            &title,
-            new.description.trim(),
-        )
-        .await?;
+        tx.queue_search(&new.tenant_id, "ticket", &id, now).await?;
         tx.audit(
             scope.actor(),
             now,
@@ -1086,7 +1073,8 @@ impl Store {
         )
         .await?;
         if public {
-            tx.index_ticket(&ticket.tenant_id, &ticket.id).await?;
+            tx.queue_search(&ticket.tenant_id, "ticket", &ticket.id, now)
+                .await?;
         }
         tx.audit(
             scope.actor(),

@@ -149,3 +149,84 @@ async fn finds_partial_words_with_nordic_letters_within_scope() {
         );
     }
 }
+
+#[tokio::test]
+async fn changes_reach_the_index_through_the_queue_once_and_in_order() {
+    for db in backends().await {
+        let store = &db.store;
+        let (_, munis, admin) = provider_with(store, 1).await;
+        let documents = || async { store.dataset_stats(&admin).await.unwrap().search_documents };
+        let before = documents().await;
+        let ticket = store
+            .create_ticket(&admin, new(&munis[0], "Projektoren i aulaen", ""))
+            .await
+            .unwrap();
+        assert_eq!(
+            documents().await,
+            before,
+            "{}: queued, not yet indexed",
+            db.label
+        );
+        assert_eq!(
+            store.index_search_queue(100).await.unwrap(),
+            1,
+            "{}",
+            db.label
+        );
+        assert_eq!(
+            store.index_search_queue(100).await.unwrap(),
+            0,
+            "{}: done once",
+            db.label
+        );
+        assert_eq!(documents().await, before + 1, "{}", db.label);
+
+        // Two replies before the indexer runs leave one entry, indexed with both.
+        for reply in ["Ny pære bestilt", "Pæren er byttet"] {
+            store
+                .add_comment(&admin, &ticket.id, reply, true)
+                .await
+                .unwrap();
+        }
+        assert_eq!(
+            store.index_search_queue(100).await.unwrap(),
+            1,
+            "{}",
+            db.label
+        );
+        for word in ["bestilt", "byttet"] {
+            let found = store.search_tickets(&admin, word, 10).await.unwrap();
+            assert_eq!(found.len(), 1, "{}: {word}", db.label);
+        }
+        assert_eq!(
+            documents().await,
+            before + 1,
+            "{}: replaced, not added",
+            db.label
+        );
+
+        // The background indexer empties the queue without anyone searching.
+        let indexer = store.spawn_search_indexer();
+        store
+            .create_ticket(&admin, new(&munis[0], "Smartboard uten lyd", ""))
+            .await
+            .unwrap();
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while documents().await != before + 2 {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "{}: indexer idle",
+                db.label
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        indexer.abort();
+        // On SQLite, merging segments keeps every document findable.
+        while store.merge_search_index().await.unwrap() {}
+        let found = store
+            .search_tickets(&admin, "smartboard", 10)
+            .await
+            .unwrap();
+        assert_eq!(found.len(), 1, "{}", db.label);
+    }
+}

@@ -1,0 +1,2 @@
+-- Nothing PostgreSQL-specific: the GIN index's pending list is now cleaned by the indexer's
+-- transactions instead of by a request's.
