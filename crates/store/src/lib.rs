@@ -10,6 +10,7 @@ mod db;
 pub mod demo;
 mod error;
 mod extras;
+mod inventory;
 mod kb;
 mod login_limit;
 mod migrate;
@@ -30,6 +31,10 @@ pub use bulk::{BulkActor, BulkComment, BulkLoaded, BulkTicket, DatasetStats};
 pub use db::{Backend, ConnectOptions, Store, redact_url};
 pub use error::StoreError;
 pub use extras::{Attachment, MAX_ATTACHMENT_BYTES, normalise_tag, sniff_content_type};
+pub use inventory::{
+    Contract, CustomField, ImpactDirection, ImpactEdge, ImpactNode, ImpactReport, Item, ItemFilter,
+    ItemInput, ItemSummary, NewContract, NewItem, NewSupplier, Relation, Supplier, relation_types,
+};
 pub use kb::{Article, ArticleFilter, ArticleUpdate, MAX_BODY_CHARS, NewArticle};
 pub use migrate::{MIGRATIONS, Migration, SchemaStatus};
 pub use monitors::{HEARTBEAT_PREFIX, Monitor, PingOutcome};

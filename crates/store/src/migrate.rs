@@ -65,6 +65,7 @@ pub static MIGRATIONS: &[Migration] = &[
     migration!(8, "0008", "teams_watchers_filters"),
     migration!(9, "0009", "heartbeats"),
     migration!(10, "0010", "search_queue"),
+    migration!(11, "0011", "inventory"),
 ];
 
 /// Where a database stands against this binary's migrations.

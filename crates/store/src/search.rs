@@ -186,10 +186,10 @@ impl Store {
         // queued_at, which keeps the entry for the next round.
         let mut documents = Vec::with_capacity(queued.len());
         for (kind, object_id, tenant, _) in &queued {
-            // Tickets are the only kind in the index so far; an unknown kind is dropped
-            // from the queue rather than blocking it.
+            // An unknown kind is dropped from the queue rather than blocking it.
             let document = match kind.as_str() {
                 "ticket" => self.ticket_document(tenant, object_id).await?,
+                "item" => self.item_document(object_id).await?,
                 _ => None,
             };
             documents.push(document);
