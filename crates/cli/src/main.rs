@@ -52,6 +52,22 @@ enum Command {
     },
     /// Check the configuration and the database connection, then print the settings.
     CheckConfig,
+    /// Import inventory items of one type into one municipality from a CSV file. Starts
+    /// with a dry run unless told otherwise; rows matching an item by serial number, host
+    /// name or asset tag update it.
+    Import {
+        /// Short name (slug) of the municipality, e.g. fjordvik.
+        #[arg(long)]
+        tenant: String,
+        /// Item type, e.g. laptop, network_link, application.
+        #[arg(long = "type")]
+        item_type: String,
+        /// dry-run (check only), all-or-nothing, or valid-only.
+        #[arg(long, default_value = "dry-run")]
+        mode: String,
+        /// The CSV file (UTF-8 or Windows-1252, ';' or ',' separated, a header row).
+        file: PathBuf,
+    },
     /// The audit log.
     Audit {
         #[command(subcommand)]
@@ -214,6 +230,14 @@ async fn run(command: Command, mut config: Config) -> Result<ExitCode, CliError>
                 banner.push_str(&format!("  {:<22} {}\n", login.username, login.description));
             }
             serve(store, &config, Some(banner)).await?;
+        }
+        Command::Import {
+            tenant,
+            item_type,
+            mode,
+            file,
+        } => {
+            return import(&config, &tenant, &item_type, &mode, &file).await;
         }
         Command::Migrate => {
             let store = open(&config).await?;
@@ -496,4 +520,93 @@ async fn shutdown_signal() {
         _ = term => {},
     }
     tracing::info!("shutting down");
+}
+
+/// `drifta import`: reads the file, shows a progress bar on a terminal, prints the report.
+/// Exits 1 when rows had problems, 0 otherwise.
+async fn import(
+    config: &Config,
+    slug: &str,
+    item_type: &str,
+    mode: &str,
+    file: &std::path::Path,
+) -> Result<ExitCode, CliError> {
+    use drifta_store::ImportMode;
+    let item_type = drifta_core::cmdb::ItemType::parse(item_type).ok_or_else(|| {
+        let all: Vec<&str> = drifta_core::cmdb::ItemType::ALL
+            .iter()
+            .map(|t| t.as_str())
+            .collect();
+        CliError::Usage(format!(
+            "--type '{item_type}' is not an item type; use one of: {}",
+            all.join(", ")
+        ))
+    })?;
+    let mode = ImportMode::parse(&mode.replace('-', "_")).ok_or_else(|| {
+        CliError::Usage(format!(
+            "--mode '{mode}' is not dry-run, all-or-nothing or valid-only"
+        ))
+    })?;
+    let bytes = std::fs::read(file).map_err(|e| {
+        CliError::Usage(format!("cannot read {}: {e}", file.display()))
+    })?;
+    let store = open_migrated(config).await?;
+    let scope = store
+        .installation_scope(Actor::system("drifta import"))
+        .await?;
+    let tenant = store.find_tenant_by_slug(&scope, slug).await.map_err(|e| match e {
+        StoreError::NotFound => CliError::Usage(format!("no municipality with short name '{slug}'")),
+        e => e.into(),
+    })?;
+    let bar = indicatif::ProgressBar::new(0);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} rows {elapsed}")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    let progress = |done: usize, total: usize| {
+        bar.set_length(total as u64);
+        bar.set_position(done as u64);
+    };
+    let report = store
+        .import_items(&scope, &tenant.id, item_type, &bytes, mode, &progress)
+        .await;
+    bar.finish_and_clear();
+    let report = match report {
+        Ok(r) => r,
+        Err(drifta_store::ImportError::Csv(e)) => {
+            return Err(CliError::Usage(format!("{}: {e}", file.display())));
+        }
+        Err(drifta_store::ImportError::Store(e)) => return Err(e.into()),
+    };
+    println!(
+        "{} rows ({}, separator '{}'): {} new, {} updates, {} with problems",
+        report.total_rows,
+        report.encoding,
+        report.delimiter,
+        report.created,
+        report.updated,
+        report.problems.len()
+    );
+    for p in report.problems.iter().take(200) {
+        match &p.column {
+            Some(c) => println!("  row {}, column {c}: {}", p.row, p.message),
+            None => println!("  row {}: {}", p.row, p.message),
+        }
+    }
+    if report.problems.len() > 200 {
+        println!("  … and {} more", report.problems.len() - 200);
+    }
+    println!(
+        "{}",
+        match (report.mode, report.written) {
+            (ImportMode::DryRun, _) => "dry run: nothing written (run again with --mode all-or-nothing or valid-only)",
+            (_, true) => "written",
+            (_, false) => "nothing written: fix the rows above, or use --mode valid-only",
+        }
+    );
+    Ok(if report.problems.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
 }

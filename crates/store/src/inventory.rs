@@ -324,7 +324,7 @@ pub fn relation_types() -> &'static [RelationType] {
 
 impl Store {
     /// The provider a tenant belongs to (itself if it is one).
-    async fn provider_of(&self, tenant: &TenantId) -> Result<TenantId, StoreError> {
+    pub(crate) async fn provider_of(&self, tenant: &TenantId) -> Result<TenantId, StoreError> {
         let row: Option<(String, Option<String>)> = self
             .fetch_optional(
                 Sql::new("SELECT id, parent_id FROM tenants WHERE id = $1").arg(tenant.as_str()),
@@ -335,7 +335,7 @@ impl Store {
     }
 
     /// Fields a provider added to a type.
-    async fn custom_field_defs(
+    pub(crate) async fn custom_field_defs(
         &self,
         provider: &TenantId,
         item_type: ItemType,
@@ -408,6 +408,11 @@ impl Store {
         field: CustomField,
     ) -> Result<CustomField, StoreError> {
         scope.require(provider, Permission::ManageTenants)?;
+        // Items look fields up by their municipality's provider: a field stored under a
+        // municipality would be accepted and never apply.
+        if self.provider_of(provider).await? != *provider {
+            return Err(StoreError::NotFound);
+        }
         let key = field.key.trim().to_string();
         if !valid_field_key(&key) {
             return Err(FieldError::new(
@@ -747,7 +752,7 @@ impl Store {
             .ok_or(StoreError::NotFound)?;
         let attributes: BTreeMap<String, String> = serde_json::from_str(&attributes)
             .map_err(|e| StoreError::Inconsistent(format!("item {id} attributes: {e}")))?;
-        let disposal = (summary.lifecycle == Lifecycle::Disposed).then(|| Disposal {
+        let disposal = (summary.lifecycle == Lifecycle::Disposed).then_some(Disposal {
             recycler,
             certificate,
         });
@@ -1449,7 +1454,16 @@ impl Store {
         &self,
         id: &str,
     ) -> Result<Option<(String, String)>, StoreError> {
-        let row: Option<(String, String, Option<String>, Option<String>, Option<String>, String, String)> = self
+        type DocumentRow = (
+            String,
+            String,
+            Option<String>,
+            Option<String>,
+            Option<String>,
+            String,
+            String,
+        );
+        let row: Option<DocumentRow> = self
             .fetch_optional(
                 Sql::new("SELECT name, item_type, serial_number, hostname, asset_tag, owner, attributes FROM items WHERE id = $1")
                     .arg(id),

@@ -77,6 +77,8 @@ pub struct AppInner {
     /// Flips to true when the server shuts down, so long-lived event streams end and the
     /// graceful shutdown does not wait for them.
     shutdown: tokio::sync::watch::Sender<bool>,
+    /// Inventory imports running or finished on this node, by job id (see pages::import).
+    pub(crate) imports: pages::import::Jobs,
 }
 
 #[derive(Clone)]
@@ -98,6 +100,7 @@ impl AppState {
             config,
             dummy_hash,
             shutdown: tokio::sync::watch::channel(false).0,
+            imports: Default::default(),
         }))
     }
 }

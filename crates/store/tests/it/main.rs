@@ -3,6 +3,8 @@
 
 mod audit;
 mod bulk;
+mod import;
+mod inventory;
 mod isolation;
 mod kb;
 mod monitors;

@@ -15,7 +15,7 @@ use drifta_store::AuditFilter;
 use serde::Deserialize;
 use serde_json::Value;
 
-pub const OBJECT_TYPES: [&str; 11] = [
+pub const OBJECT_TYPES: [&str; 15] = [
     "monitor",
     "priority_matrix",
     "tenant",
@@ -27,6 +27,10 @@ pub const OBJECT_TYPES: [&str; 11] = [
     "kb_article",
     "desk_settings",
     "team",
+    "item",
+    "item_type",
+    "supplier",
+    "contract",
 ];
 
 pub struct AuditRow {
@@ -276,6 +280,39 @@ mod tests {
             "link",
             "state",
         ];
+        // Every action and object type the store writes, read from its source, so a new
+        // one cannot reach the audit page without a name.
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../store/src");
+        let mut written = Vec::new();
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let text = std::fs::read_to_string(entry.unwrap().path()).unwrap();
+            for marker in ["action: \"", "object_type: \""] {
+                for part in text.split(marker).skip(1) {
+                    let word: String = part.chars().take_while(|c| *c != '"').collect();
+                    written.push((marker.starts_with("action"), word));
+                }
+            }
+        }
+        assert!(
+            written.iter().any(|(a, w)| *a && w == "relate"),
+            "scan found nothing"
+        );
+        for (is_action, word) in &written {
+            if *is_action {
+                for lang in Language::ALL {
+                    assert_ne!(
+                        action_name(&Tr::new(lang), word),
+                        *word,
+                        "{lang:?} action {word}"
+                    );
+                }
+            } else {
+                assert!(
+                    OBJECT_TYPES.contains(&word.as_str()),
+                    "object type {word} missing from OBJECT_TYPES"
+                );
+            }
+        }
         for lang in Language::ALL {
             let tr = Tr::new(lang);
             for a in actions {

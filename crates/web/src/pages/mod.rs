@@ -5,6 +5,8 @@ mod admin_users;
 mod audit;
 mod dashboard;
 mod desk;
+pub(crate) mod import;
+mod inventory;
 mod kb;
 mod login;
 mod monitors;
@@ -93,6 +95,30 @@ pub fn routes() -> Router<AppState> {
         .route("/admin/teams/{id}/members", post(teams::member))
         .route("/attachments/{id}", get(tickets::download))
         .route("/tickets/{number}/articles", post(tickets::link_article))
+        .route("/inventory", get(inventory::list).post(inventory::create))
+        .route("/inventory/export.csv", get(inventory::export_csv))
+        .route("/inventory/new", get(inventory::new_form))
+        .route(
+            "/inventory/import",
+            get(import::form).post(import::upload).layer(
+                axum::extract::DefaultBodyLimit::max(import::MAX_UPLOAD_BYTES + 64 * 1024),
+            ),
+        )
+        .route("/inventory/import/template.csv", get(import::template))
+        .route("/inventory/import/{job}", get(import::status).post(import::rerun))
+        .route(
+            "/inventory/suppliers",
+            get(inventory::suppliers).post(inventory::create_supplier),
+        )
+        .route("/inventory/contracts", post(inventory::create_contract))
+        .route(
+            "/inventory/{id}",
+            get(inventory::show).post(inventory::update),
+        )
+        .route("/inventory/{id}/edit", get(inventory::edit_form))
+        .route("/inventory/{id}/lifecycle", post(inventory::move_item))
+        .route("/inventory/{id}/relations", post(inventory::relate))
+        .route("/inventory/{id}/impact", get(inventory::impact))
         .route("/kb", get(kb::list).post(kb::create))
         .route("/kb/new", get(kb::new_form))
         .route("/kb/{id}", get(kb::show).post(kb::update))

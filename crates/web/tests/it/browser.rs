@@ -748,3 +748,181 @@ async fn overdue_tickets_stand_out_in_the_queue() {
     screenshot(b, "queue-breached").await;
     b.clone().close().await.unwrap();
 }
+
+/// Picks an option of a select by its visible text.
+async fn select_text(b: &Client, id: &str, text: &str) {
+    let select = b.find(Locator::Id(id)).await.unwrap();
+    let value = select
+        .find(Locator::XPath(&format!(
+            ".//option[normalize-space(.)='{text}']"
+        )))
+        .await
+        .unwrap()
+        .attr("value")
+        .await
+        .unwrap()
+        .unwrap();
+    select.select_by_value(&value).await.unwrap();
+}
+
+async fn click(b: &Client, id: &str) {
+    b.wait()
+        .for_element(Locator::Id(id))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+}
+
+async fn type_into(b: &Client, id: &str, text: &str) {
+    b.wait()
+        .for_element(Locator::Id(id))
+        .await
+        .unwrap()
+        .send_keys(text)
+        .await
+        .unwrap();
+}
+
+/// Records a switch and a PC behind it, relates them, reads the impact of the switch as a
+/// list and a diagram, and takes the PC through retirement to a certified disposal.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_technician_records_items_relates_them_and_reads_the_impact() {
+    if !enabled() {
+        return;
+    }
+    let server = start_on(sqlite().await, WebConfig::default()).await;
+    let br = browser().await;
+    let b = &br.client;
+    sign_in(b, &server, "tekniker.nord").await;
+    for (kind, name, host) in [
+        (
+            "Nettverksenhet",
+            "Kjerneswitch Fjordvik rådhus",
+            "sw-kjerne-test",
+        ),
+        ("Arbeidsstasjon", "PC på lærerværelset", "pc-laerer-test"),
+    ] {
+        click(b, "nav-inventory").await;
+        click(b, "new-item").await;
+        select_text(b, "choose-tenant", "Fjordvik kommune").await;
+        select_text(b, "choose-type", kind).await;
+        click(b, "choose-go").await;
+        type_into(b, "name", name).await;
+        type_into(b, "hostname", host).await;
+        if kind == "Nettverksenhet" {
+            b.find(Locator::Id("attr_device_role"))
+                .await
+                .unwrap()
+                .select_by_value("switch")
+                .await
+                .unwrap();
+        }
+        click(b, "save-item").await;
+        assert_eq!(text_of(b, "#item-name").await, name);
+        assert!(text_of(b, "#notice").await.contains("registrert"));
+    }
+    // A bad date is refused beside its field, and nothing is saved.
+    click(b, "edit-item").await;
+    // Browsers offer a date picker; a typed Nordic date is what arrives without one.
+    b.execute(
+        "document.getElementById('warranty_until').type='text'; document.getElementById('warranty_until').value='31.02.2026';",
+        vec![],
+    )
+    .await
+    .unwrap();
+    click(b, "save-item").await;
+    assert!(text_of(b, "#warranty_until-error").await.contains("dato"));
+
+    // Relate the PC to the switch by typing the switch's host name.
+    b.goto(&server.url("/inventory?q=pc-laerer-test"))
+        .await
+        .unwrap();
+    b.find(Locator::XPath(
+        "//table[@id='items']//a[contains(., 'lærerværelset')]",
+    ))
+    .await
+    .unwrap()
+    .click()
+    .await
+    .unwrap();
+    b.find(Locator::Id("relation"))
+        .await
+        .unwrap()
+        .select_by_value("connects_to")
+        .await
+        .unwrap();
+    type_into(b, "relate-to", "sw-kjerne-test").await;
+    click(b, "relate-go").await;
+    wait_for_text(b, "#relations", "Kjerneswitch Fjordvik rådhus").await;
+
+    // The switch's impact lists the PC, and the diagram is drawn.
+    b.find(Locator::XPath(
+        "//ul[@id='relations']//a[contains(., 'Kjerneswitch')]",
+    ))
+    .await
+    .unwrap()
+    .click()
+    .await
+    .unwrap();
+    click(b, "impact-link").await;
+    let impact = text_of(b, "#impact").await;
+    assert!(impact.contains("PC på lærerværelset"), "{impact}");
+    assert!(impact.contains("Stopper"), "{impact}");
+    let svg = b
+        .find(Locator::Css("#impact-diagram svg"))
+        .await
+        .unwrap()
+        .attr("role")
+        .await
+        .unwrap();
+    assert_eq!(svg.as_deref(), Some("img"));
+    screenshot(b, "inventory-impact").await;
+
+    // Retire the PC, then dispose of it: first without the certificate (refused), then with it.
+    b.goto(&server.url("/inventory?q=pc-laerer-test"))
+        .await
+        .unwrap();
+    b.find(Locator::XPath(
+        "//table[@id='items']//a[contains(., 'lærerværelset')]",
+    ))
+    .await
+    .unwrap()
+    .click()
+    .await
+    .unwrap();
+    b.find(Locator::Id("move-to"))
+        .await
+        .unwrap()
+        .select_by_value("retired")
+        .await
+        .unwrap();
+    click(b, "move-go").await;
+    wait_for_text(b, "#item-lifecycle", "Utfaset").await;
+    b.find(Locator::Id("move-to"))
+        .await
+        .unwrap()
+        .select_by_value("disposed")
+        .await
+        .unwrap();
+    click(b, "move-go").await;
+    assert!(text_of(b, "#item-error").await.contains("sertifikat"));
+    b.find(Locator::Id("move-to"))
+        .await
+        .unwrap()
+        .select_by_value("disposed")
+        .await
+        .unwrap();
+    type_into(b, "recycler", "Nordisk Gjenvinning AS").await;
+    type_into(b, "certificate", "NG-2026-0042").await;
+    click(b, "move-go").await;
+    wait_for_text(b, "#item-lifecycle", "Avhendet").await;
+    assert!(text_of(b, "#item-disposal").await.contains("NG-2026-0042"));
+    assert!(
+        b.find(Locator::Id("relate-form")).await.is_err(),
+        "a disposed item takes no relations"
+    );
+    screenshot(b, "inventory-disposed").await;
+    b.clone().close().await.unwrap();
+}
