@@ -10,26 +10,6 @@ use std::collections::HashMap;
 use std::fmt;
 use std::sync::Arc;
 
-macro_rules! codes {
-    ($t:ty { $($v:ident => $s:literal),+ $(,)? }) => {
-        impl $t {
-            pub const ALL: &'static [$t] = &[$(<$t>::$v),+];
-            pub fn as_str(self) -> &'static str {
-                match self { $(<$t>::$v => $s),+ }
-            }
-            pub fn parse(text: &str) -> Option<Self> {
-                match text { $($s => Some(<$t>::$v),)+ _ => None }
-            }
-        }
-
-        impl fmt::Display for $t {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-    };
-}
-
 /// What an item is. The kinds are the ones a municipality's IT department
 /// reports on and buys support for, not a hardware taxonomy.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]

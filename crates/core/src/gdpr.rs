@@ -8,27 +8,6 @@
 use jiff::ToSpan;
 use jiff::civil::Date;
 use serde::{Deserialize, Serialize};
-use std::fmt;
-
-macro_rules! codes {
-    ($t:ty { $($v:ident => $s:literal),+ $(,)? }) => {
-        impl $t {
-            pub const ALL: &'static [$t] = &[$(<$t>::$v),+];
-            pub fn as_str(self) -> &'static str {
-                match self { $(<$t>::$v => $s),+ }
-            }
-            pub fn parse(text: &str) -> Option<Self> {
-                match text { $($s => Some(<$t>::$v),)+ _ => None }
-            }
-        }
-
-        impl fmt::Display for $t {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-    };
-}
 
 /// The lawful basis of the processing, art. 6(1)(a)-(f). A municipality mostly
 /// relies on a legal obligation (c) or a task in the public interest (e).
@@ -127,7 +106,8 @@ codes!(AlternativeDecision {
 /// The application-portfolio fields of one application item. Public fields,
 /// because they arrive from forms, imports and the database alike; [`validate`]
 /// checks them wherever they came from.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct Portfolio {
     pub class: Option<AppClass>,
     pub hosting: Option<Hosting>,

@@ -920,14 +920,27 @@ pub async fn move_item(
     let Some(next) = Lifecycle::parse(&form.lifecycle) else {
         return Err(PageError::BadRequest(ctx.tr));
     };
-    let disposal = (next == Lifecycle::Disposed).then(|| Disposal {
-        recycler: form.recycler.trim().to_string(),
-        certificate: form.certificate.trim().to_string(),
-    });
+    // Both disposal fields left empty is a missing disposal record, said as such.
+    let disposal = (next == Lifecycle::Disposed)
+        .then(|| Disposal {
+            recycler: form.recycler.trim().to_string(),
+            certificate: form.certificate.trim().to_string(),
+        })
+        .filter(|d| !d.recycler.is_empty() || !d.certificate.is_empty());
     match state.store.move_item(&ctx.scope, &id, next, disposal).await {
         Ok(_) => Ok(Redirect::to(&format!("/inventory/{id}?saved=1")).into_response()),
         Err(e) => {
-            let (_, message) = form_errors(&ctx.tr, e).map_err(|e| ctx.store_err(e))?;
+            let (field, message) = form_errors(&ctx.tr, e).map_err(|e| ctx.store_err(e))?;
+            // "Required" alone does not say which of the two disposal fields is missing.
+            let message = if field == "recycler" || field == "certificate" {
+                format!(
+                    "{} ({})",
+                    ctx.tr.t("err-disposal-missing"),
+                    ctx.tr.t(&format!("inventory-{field}"))
+                )
+            } else {
+                message
+            };
             item_page(
                 &state,
                 &ctx,

@@ -5,6 +5,7 @@ mod admin_users;
 mod audit;
 mod dashboard;
 mod desk;
+mod gdpr;
 pub(crate) mod import;
 mod inventory;
 mod kb;
@@ -100,12 +101,17 @@ pub fn routes() -> Router<AppState> {
         .route("/inventory/new", get(inventory::new_form))
         .route(
             "/inventory/import",
-            get(import::form).post(import::upload).layer(
-                axum::extract::DefaultBodyLimit::max(import::MAX_UPLOAD_BYTES + 64 * 1024),
-            ),
+            get(import::form)
+                .post(import::upload)
+                .layer(axum::extract::DefaultBodyLimit::max(
+                    import::MAX_UPLOAD_BYTES + 64 * 1024,
+                )),
         )
         .route("/inventory/import/template.csv", get(import::template))
-        .route("/inventory/import/{job}", get(import::status).post(import::rerun))
+        .route(
+            "/inventory/import/{job}",
+            get(import::status).post(import::rerun),
+        )
         .route(
             "/inventory/suppliers",
             get(inventory::suppliers).post(inventory::create_supplier),
@@ -119,6 +125,12 @@ pub fn routes() -> Router<AppState> {
         .route("/inventory/{id}/lifecycle", post(inventory::move_item))
         .route("/inventory/{id}/relations", post(inventory::relate))
         .route("/inventory/{id}/impact", get(inventory::impact))
+        .route(
+            "/inventory/{id}/portfolio",
+            get(gdpr::portfolio).post(gdpr::save_portfolio),
+        )
+        .route("/gdpr", get(gdpr::record))
+        .route("/gdpr.csv", get(gdpr::record_csv))
         .route("/kb", get(kb::list).post(kb::create))
         .route("/kb/new", get(kb::new_form))
         .route("/kb/{id}", get(kb::show).post(kb::update))
