@@ -66,7 +66,6 @@ pub static MIGRATIONS: &[Migration] = &[
     migration!(9, "0009", "heartbeats"),
     migration!(10, "0010", "search_queue"),
     migration!(11, "0011", "inventory"),
-    migration!(12, "0012", "tickets_updated"),
 ];
 
 /// Where a database stands against this binary's migrations.

@@ -1,1 +1,0 @@
--- Nothing PostgreSQL-specific in this migration.

@@ -1,1 +1,0 @@
--- Nothing SQLite-specific in this migration.
