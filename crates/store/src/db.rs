@@ -249,6 +249,16 @@ impl Store {
         }
     }
 
+    /// Whether SQLite's single writer is free right now (always true on PostgreSQL).
+    /// Background work checks it to stay out of the way of requests; it is a hint, not a
+    /// lock, so a request arriving a moment later still waits for that work.
+    pub(crate) fn writer_idle(&self) -> bool {
+        match &self.db {
+            Db::Sqlite { write, .. } => write.num_idle() > 0,
+            Db::Pg(_) => true,
+        }
+    }
+
     /// Opens a write transaction. On SQLite it takes the write lock at once (`BEGIN
     /// IMMEDIATE`), so a transaction that reads first cannot fail later on lock upgrade.
     pub(crate) async fn begin(&self) -> Result<Tx, StoreError> {

@@ -273,6 +273,13 @@ impl Store {
                 tick.tick().await;
                 // A bounded round, so a backlog is worked off over several ticks.
                 for _ in 0..64 {
+                    // Requests go first: wait (briefly) for a moment when nobody writes.
+                    for _ in 0..20 {
+                        if store.writer_idle() {
+                            break;
+                        }
+                        tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+                    }
                     let indexed = match store.index_search_queue(INDEX_BATCH).await {
                         Ok(n) => n as i64,
                         Err(e) => {
