@@ -220,6 +220,8 @@ async fn run(command: Command, mut config: Config) -> Result<ExitCode, CliError>
             if store.is_empty().await? {
                 tracing::info!("seeding demo data");
                 store.seed_demo(&hasher).await?;
+                let inventory = store.seed_demo_inventory().await?;
+                tracing::info!("demo inventory: {inventory}");
             }
             let mut banner = format!(
                 "\nDrifta demo: open http://{}/ and sign in with one of these (password: {}):\n",

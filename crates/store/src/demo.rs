@@ -232,6 +232,19 @@ impl Store {
     }
 
     /// Fills an empty database with the demo provider, municipalities, locations and users.
+    /// The demo's inventory: thousands of items, SD-WAN sites with backup links, the host
+    /// municipality's shared servers and an application portfolio mid-migration. Apart
+    /// from [`Store::seed_demo`] because it takes seconds, which every web test would pay;
+    /// `drifta demo` seeds both. Returns a one-line summary.
+    pub async fn seed_demo_inventory(&self) -> Result<String, StoreError> {
+        let scope = self
+            .installation_scope(Actor::system("drifta demo"))
+            .await?;
+        Ok(crate::demo_inventory::seed_inventory(self, &scope)
+            .await?
+            .to_string())
+    }
+
     pub async fn seed_demo(&self, hasher: &PasswordHasher) -> Result<(), StoreError> {
         let actor = Actor::system("drifta demo");
         let provider = self

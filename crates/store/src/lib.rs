@@ -8,13 +8,16 @@ mod audit;
 mod bulk;
 mod db;
 pub mod demo;
+mod demo_inventory;
 mod error;
 mod extras;
+mod import;
 mod inventory;
 mod kb;
 mod login_limit;
 mod migrate;
 mod monitors;
+mod portfolio;
 mod search;
 mod sessions;
 mod sql;
@@ -31,6 +34,7 @@ pub use bulk::{BulkActor, BulkComment, BulkLoaded, BulkTicket, DatasetStats};
 pub use db::{Backend, ConnectOptions, Store, redact_url};
 pub use error::StoreError;
 pub use extras::{Attachment, MAX_ATTACHMENT_BYTES, normalise_tag, sniff_content_type};
+pub use import::{ImportError, ImportMode, ImportProblem, ImportReport, import_schema};
 pub use inventory::{
     Contract, CustomField, ImpactDirection, ImpactEdge, ImpactNode, ImpactReport, Item, ItemFilter,
     ItemInput, ItemSummary, NewContract, NewItem, NewSupplier, Relation, Supplier, relation_types,

@@ -956,6 +956,75 @@ pub async fn move_item(
     }
 }
 
+/// What typed text names: one item, none, or several to pick from as (id, label).
+pub(crate) enum Resolved {
+    One(String),
+    None,
+    Many(Vec<(String, String)>),
+}
+
+/// Finds the item a person means by an id (from a pick list), a host name, serial number
+/// or asset tag, or words of its name. An exact key match wins over word matches.
+pub(crate) async fn resolve_item(
+    state: &AppState,
+    ctx: &Ctx,
+    text: &str,
+    exclude: Option<&str>,
+) -> Result<Resolved, PageError> {
+    let text = text.trim();
+    if drifta_core::UserId::parse(text).is_ok() {
+        return Ok(Resolved::One(text.to_string()));
+    }
+    if text.is_empty() {
+        return Ok(Resolved::None);
+    }
+    let found: Vec<ItemSummary> = state
+        .store
+        .list_items(
+            &ctx.scope,
+            &ItemFilter {
+                text: text.to_string(),
+                limit: 20,
+                ..ItemFilter::default()
+            },
+        )
+        .await
+        .map_err(|e| ctx.store_err(e))?
+        .into_iter()
+        .filter(|i| Some(i.id.as_str()) != exclude)
+        .collect();
+    let exact: Vec<&ItemSummary> = found
+        .iter()
+        .filter(|i| {
+            [&i.hostname, &i.serial_number, &i.asset_tag]
+                .into_iter()
+                .flatten()
+                .any(|k| k.eq_ignore_ascii_case(text))
+        })
+        .collect();
+    Ok(match (exact.as_slice(), found.as_slice()) {
+        ([one], _) => Resolved::One(one.id.clone()),
+        ([], [one]) => Resolved::One(one.id.clone()),
+        ([], []) => Resolved::None,
+        _ => Resolved::Many(
+            found
+                .iter()
+                .map(|i| {
+                    (
+                        i.id.clone(),
+                        format!(
+                            "{} ({}, {})",
+                            i.name,
+                            type_name(&ctx.tr, i.item_type),
+                            i.tenant_name
+                        ),
+                    )
+                })
+                .collect(),
+        ),
+    })
+}
+
 #[derive(Deserialize, Default)]
 pub struct RelateForm {
     #[serde(default)]
@@ -992,63 +1061,33 @@ pub async fn relate(
             .map_err(|e| ctx.store_err(e))?;
         return Ok(Redirect::to(&format!("/inventory/{id}?saved=1")).into_response());
     }
-    let target = if drifta_core::UserId::parse(form.to.trim()).is_ok() {
-        form.to.trim().to_string()
-    } else {
-        let found = store
-            .list_items(
-                &ctx.scope,
-                &ItemFilter {
-                    text: form.to.clone(),
-                    limit: 10,
-                    ..ItemFilter::default()
-                },
+    let target = match resolve_item(&state, &ctx, &form.to, Some(&id)).await? {
+        Resolved::One(target) => target,
+        Resolved::None => {
+            return item_page(
+                &state,
+                &ctx,
+                &id,
+                None,
+                Some(ctx.tr.t("inventory-relation-none-found")),
+                Vec::new(),
+                form.relation,
+                StatusCode::UNPROCESSABLE_ENTITY,
             )
-            .await
-            .map_err(|e| ctx.store_err(e))?;
-        let found: Vec<ItemSummary> = found.into_iter().filter(|i| i.id != id).collect();
-        match found.as_slice() {
-            [one] => one.id.clone(),
-            [] => {
-                return item_page(
-                    &state,
-                    &ctx,
-                    &id,
-                    None,
-                    Some(ctx.tr.t("inventory-relation-none-found")),
-                    Vec::new(),
-                    form.relation,
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                )
-                .await;
-            }
-            many => {
-                let candidates = many
-                    .iter()
-                    .map(|i| {
-                        (
-                            i.id.clone(),
-                            format!(
-                                "{} ({}, {})",
-                                i.name,
-                                type_name(&ctx.tr, i.item_type),
-                                i.tenant_name
-                            ),
-                        )
-                    })
-                    .collect();
-                return item_page(
-                    &state,
-                    &ctx,
-                    &id,
-                    None,
-                    Some(ctx.tr.t("inventory-relation-pick")),
-                    candidates,
-                    form.relation,
-                    StatusCode::OK,
-                )
-                .await;
-            }
+            .await;
+        }
+        Resolved::Many(candidates) => {
+            return item_page(
+                &state,
+                &ctx,
+                &id,
+                None,
+                Some(ctx.tr.t("inventory-relation-pick")),
+                candidates,
+                form.relation,
+                StatusCode::OK,
+            )
+            .await;
         }
     };
     match store.relate_items(&ctx.scope, &id, relation, &target).await {

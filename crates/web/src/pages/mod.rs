@@ -96,6 +96,7 @@ pub fn routes() -> Router<AppState> {
         .route("/admin/teams/{id}/members", post(teams::member))
         .route("/attachments/{id}", get(tickets::download))
         .route("/tickets/{number}/articles", post(tickets::link_article))
+        .route("/tickets/{number}/items", post(tickets::link_item))
         .route("/inventory", get(inventory::list).post(inventory::create))
         .route("/inventory/export.csv", get(inventory::export_csv))
         .route("/inventory/new", get(inventory::new_form))

@@ -267,6 +267,9 @@ pub struct TicketForm {
     urgency: String,
     #[serde(default)]
     category: String,
+    /// An affected item by host name, serial number or asset tag (staff only).
+    #[serde(default)]
+    item: String,
 }
 
 pub struct CallerView {
@@ -483,6 +486,24 @@ pub async fn create(
     };
     let location = LocationId::parse(&form.location).ok();
     let level = |s: &str| Level::parse(s).unwrap_or(Level::Medium);
+    // The affected item is found before the ticket is written, so a typo is fixed in the
+    // form instead of leaving a ticket without its item.
+    let mut item = None;
+    if staff && !form.item.trim().is_empty() {
+        match super::inventory::resolve_item(&state, &ctx, &form.item, None).await? {
+            super::inventory::Resolved::One(id) => item = Some(id),
+            super::inventory::Resolved::None => {
+                errors.insert("item".to_string(), tr.t("inventory-relation-none-found"));
+            }
+            super::inventory::Resolved::Many(candidates) => {
+                let names: Vec<String> = candidates.into_iter().map(|(_, l)| l).collect();
+                errors.insert(
+                    "item".to_string(),
+                    format!("{} {}", tr.t("ticket-item-ambiguous"), names.join("; ")),
+                );
+            }
+        }
+    }
     let (Some(tenant), true) = (tenant, errors.is_empty()) else {
         return new_ticket_page(
             &state,
@@ -507,7 +528,16 @@ pub async fn create(
         channel: if staff { "phone" } else { "portal" }.to_string(),
     };
     match state.store.create_ticket(&ctx.scope, new).await {
-        Ok(t) => Ok(Redirect::to(&format!("/tickets/{}?created=1", t.number)).into_response()),
+        Ok(t) => {
+            if let Some(item) = item {
+                // The ticket stands either way; a refused link shows on its page.
+                if let Err(e) = state.store.link_ticket_item(&ctx.scope, &t.id, &item).await {
+                    let (_, message) = form_errors(&tr, e).map_err(|e| ctx.store_err(e))?;
+                    return ticket_page(&state, &ctx, t, None, Some(message)).await;
+                }
+            }
+            Ok(Redirect::to(&format!("/tickets/{}?created=1", t.number)).into_response())
+        }
         Err(e) => {
             let (field, message) = form_errors(&tr, e).map_err(|e| ctx.store_err(e))?;
             errors.insert(field, message);
@@ -562,6 +592,8 @@ struct TicketPage {
     watching: bool,
     /// Linked knowledge-base articles the reader may see: (id, title).
     articles: Vec<(String, String)>,
+    /// Affected items the reader can see: (id, label).
+    items: Vec<(String, String)>,
     /// For staff: articles of this municipality and its provider not linked yet.
     linkable: Vec<(String, String)>,
     notice: Option<String>,
@@ -715,6 +747,26 @@ async fn ticket_page(
         .into_iter()
         .map(|a| (a.id, a.title))
         .collect();
+    let items = state
+        .store
+        .ticket_items(&ctx.scope, &t.id)
+        .await
+        .map_err(|e| ctx.store_err(e))?
+        .into_iter()
+        .map(|i| {
+            let key = i
+                .hostname
+                .or(i.asset_tag)
+                .or(i.serial_number)
+                .unwrap_or_default();
+            let label = if key.is_empty() {
+                i.name
+            } else {
+                format!("{} ({key})", i.name)
+            };
+            (i.id, label)
+        })
+        .collect();
     let linkable = if staff {
         state
             .store
@@ -767,6 +819,7 @@ async fn ticket_page(
         watchers,
         watching,
         articles,
+        items,
         linkable,
         t,
         notice,
@@ -928,6 +981,36 @@ pub struct LinkForm {
 }
 
 /// Links a knowledge-base article to the ticket; one of another municipality answers 404.
+#[derive(Deserialize)]
+pub struct ItemLinkForm {
+    #[serde(default)]
+    item: String,
+}
+
+/// Links an affected item, named by host name, serial number, asset tag or name.
+pub async fn link_item(
+    State(state): State<AppState>,
+    Path(number): Path<String>,
+    CsrfForm(ctx, form): CsrfForm<ItemLinkForm>,
+) -> Result<Response, PageError> {
+    let t = find(&state, &ctx, &number).await?;
+    match super::inventory::resolve_item(&state, &ctx, &form.item, None).await? {
+        super::inventory::Resolved::One(item) => {
+            let result = state.store.link_ticket_item(&ctx.scope, &t.id, &item).await;
+            after_change(&state, &ctx, t, result).await
+        }
+        super::inventory::Resolved::None => {
+            let message = ctx.tr.t("inventory-relation-none-found");
+            ticket_page(&state, &ctx, t, None, Some(message)).await
+        }
+        super::inventory::Resolved::Many(candidates) => {
+            let names: Vec<String> = candidates.into_iter().map(|(_, label)| label).collect();
+            let message = format!("{} {}", ctx.tr.t("ticket-item-ambiguous"), names.join("; "));
+            ticket_page(&state, &ctx, t, None, Some(message)).await
+        }
+    }
+}
+
 pub async fn link_article(
     State(state): State<AppState>,
     Path(number): Path<String>,

@@ -206,6 +206,50 @@ async fn technicians_record_and_relate_items_and_others_see_nothing() {
         assert_eq!(status, 200, "{label}");
         assert!(page.contains("id=\"filter-error\""), "{label}");
 
+        // A call about the router names it on the phone form; the ticket and the item
+        // then point at each other. An unknown item keeps the form open instead.
+        let call = |item: &'static str| {
+            vec![
+                ("csrf", csrf.clone()),
+                ("tenant", fjordvik.clone()),
+                ("title", format!("Skolen uten nett {item}")),
+                ("kind", "incident".to_string()),
+                ("impact", "high".to_string()),
+                ("urgency", "high".to_string()),
+                ("item", item.to_string()),
+            ]
+        };
+        let res = tech
+            .post(server.url("/tickets"))
+            .form(&call("finnes-ikke-9z"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 422, "{label}");
+        assert!(
+            res.text().await.unwrap().contains("id=\"item-error\""),
+            "{label}"
+        );
+        let res = tech
+            .post(server.url("/tickets"))
+            .form(&call("RTR-SKOLE-01"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 303, "{label}");
+        let ticket_page = res.headers()["location"].to_str().unwrap().to_string();
+        let (_, page) = get(&tech, &server, &ticket_page).await;
+        let linked = page
+            .split("id=\"linked-items\"")
+            .nth(1)
+            .unwrap_or_else(|| panic!("{label}: no linked items"));
+        assert!(linked.contains(&format!("/inventory/{router}")), "{label}");
+        let (_, item_page) = get(&tech, &server, &format!("/inventory/{router}")).await;
+        assert!(
+            item_page.contains("Skolen uten nett RTR-SKOLE-01"),
+            "{label}"
+        );
+
         // Another municipality's technician, a requester, and a forged form see nothing.
         let (dk, dk_csrf) = sign_in(&server, "tekniker.dk").await;
         let (status, _) = get(&dk, &server, &format!("/inventory/{link_id}")).await;
