@@ -12,7 +12,7 @@ document.addEventListener("change", (event) => {
 });
 
 // Keyboard-first navigation: "g" then the key in a link's data-key (g d: dashboard,
-// g u: users, g a: audit log, g p: account). Ignored while typing in a field.
+// g u: users, g a: audit log, g p: account, g i: inventory). Ignored while typing in a field.
 let awaitingTarget = false;
 document.addEventListener("keydown", (event) => {
   const t = event.target;

@@ -8,6 +8,7 @@ mod desk;
 mod gdpr;
 pub(crate) mod import;
 mod inventory;
+mod item_fields;
 mod kb;
 mod login;
 mod monitors;
@@ -118,6 +119,10 @@ pub fn routes() -> Router<AppState> {
             get(inventory::suppliers).post(inventory::create_supplier),
         )
         .route("/inventory/contracts", post(inventory::create_contract))
+        .route(
+            "/inventory/fields",
+            get(item_fields::list).post(item_fields::add),
+        )
         .route(
             "/inventory/{id}",
             get(inventory::show).post(inventory::update),

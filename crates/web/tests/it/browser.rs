@@ -926,3 +926,90 @@ async fn a_technician_records_items_relates_them_and_reads_the_impact() {
     screenshot(b, "inventory-disposed").await;
     b.clone().close().await.unwrap();
 }
+
+/// An administrator adds a field, imports laptops from an Excel-style CSV (dry run, then
+/// the valid rows), records an application's portfolio and reads the GDPR record.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_administrator_imports_items_and_reads_the_processing_record() {
+    if !enabled() {
+        return;
+    }
+    let server = start_on(sqlite().await, WebConfig::default()).await;
+    let br = browser().await;
+    let b = &br.client;
+    sign_in(b, &server, "admin").await;
+
+    b.goto(&server.url("/inventory/fields")).await.unwrap();
+    select_text(b, "field-type", "Velferdsteknologi").await;
+    type_into(b, "field-label", "Alarmsone").await;
+    type_into(b, "field-key", "alarm_zone").await;
+    click(b, "add-field").await;
+    wait_for_text(b, "#item-fields", "alarm_zone").await;
+
+    // Windows-1252 and semicolons, as Excel writes them; row 3 has an impossible date.
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("laptops.csv");
+    std::fs::write(
+        &file,
+        b"name;serial_number;hostname;model;warranty_until\n\
+B\xe6rbar l\xe6rer 1;BRW-IMP-1;pc-imp-1;T14;31.12.2027\n\
+B\xe6rbar l\xe6rer 2;BRW-IMP-2;pc-imp-2;T14;31.02.2027\n",
+    )
+    .unwrap();
+    b.goto(&server.url("/inventory/import")).await.unwrap();
+    select_text(b, "import-tenant", "Fjordvik kommune").await;
+    b.find(Locator::Id("import-item-type"))
+        .await
+        .unwrap()
+        .select_by_value("laptop")
+        .await
+        .unwrap();
+    type_into(b, "import-file", file.to_str().unwrap()).await;
+    click(b, "import-go").await;
+    let summary = wait_for_text(b, "#import-summary", "windows-1252").await;
+    assert!(summary.contains("1 nye"), "{summary}");
+    let problems = text_of(b, "#import-problems").await;
+    assert!(problems.contains("warranty_until"), "{problems}");
+    click(b, "run-valid").await;
+    wait_for_text(b, "#import-written", "importert").await;
+    b.goto(&server.url("/inventory?q=pc-imp")).await.unwrap();
+    let list = text_of(b, "#items").await;
+    assert!(
+        list.contains("Bærbar lærer 1") && !list.contains("lærer 2"),
+        "{list}"
+    );
+    screenshot(b, "inventory-imported").await;
+
+    // An application with personal data in a US cloud and no agreement shows its gaps.
+    b.goto(&server.url("/inventory/new")).await.unwrap();
+    select_text(b, "choose-tenant", "Fjordvik kommune").await;
+    select_text(b, "choose-type", "Applikasjon").await;
+    click(b, "choose-go").await;
+    type_into(b, "name", "Elevportalen").await;
+    click(b, "save-item").await;
+    click(b, "portfolio-link").await;
+    b.find(Locator::Id("hosting"))
+        .await
+        .unwrap()
+        .select_by_value("saas")
+        .await
+        .unwrap();
+    type_into(b, "data_location", "NO, US").await;
+    type_into(b, "purpose", "Innlevering av elevarbeider").await;
+    click(b, "personal_data").await;
+    b.find(Locator::Id("legal_basis"))
+        .await
+        .unwrap()
+        .select_by_value("public_task")
+        .await
+        .unwrap();
+    click(b, "save-portfolio").await;
+    let gaps = wait_for_text(b, "#gaps", "US").await;
+    assert!(gaps.contains("databehandleravtale"), "{gaps}");
+    click(b, "nav-gdpr").await;
+    select_text(b, "r-tenant", "Fjordvik kommune").await;
+    let record = wait_for_text(b, "#record", "Elevportalen").await;
+    assert!(record.contains("Innlevering av elevarbeider"), "{record}");
+    screenshot(b, "gdpr-record").await;
+    b.clone().close().await.unwrap();
+}
