@@ -39,7 +39,8 @@ impl Store {
         let item = self.get_item(scope, item_id).await?;
         let tenant = item.summary.tenant_id.clone();
         scope.require(&tenant, Permission::Operate)?;
-        validate(&portfolio).map_err(|e| FieldError::new(e.field(), e.code(), "the portfolio is not valid"))?;
+        validate(&portfolio)
+            .map_err(|e| FieldError::new(e.field(), e.code(), "the portfolio is not valid"))?;
         let mut portfolio = portfolio;
         for list in [&mut portfolio.data_location, &mut portfolio.backup_location] {
             for code in list.iter_mut() {

@@ -167,7 +167,14 @@ fn start(state: &AppState, job: Job, scope: drifta_core::Scope) -> String {
             job.total.store(total, Ordering::Relaxed);
         };
         let result = store
-            .import_items(&scope, &job.tenant, job.item_type, &job.bytes, job.mode, &progress)
+            .import_items(
+                &scope,
+                &job.tenant,
+                job.item_type,
+                &job.bytes,
+                job.mode,
+                &progress,
+            )
             .await;
         let outcome = match result {
             Ok(report) => Ok(report),
@@ -202,7 +209,10 @@ pub async fn upload(
         }
         match name.as_str() {
             "csrf" => {
-                let value = field.text().await.map_err(|_| PageError::BadRequest(ctx.tr))?;
+                let value = field
+                    .text()
+                    .await
+                    .map_err(|_| PageError::BadRequest(ctx.tr))?;
                 token_ok = !value.is_empty()
                     && drifta_core::secret::equal(&value, &ctx.session.csrf_token);
             }
@@ -231,8 +241,8 @@ pub async fn upload(
         .and_then(ImportMode::parse)
         .ok_or(PageError::BadRequest(ctx.tr))?;
     let tenants = writable_tenants(&state, &ctx).await?;
-    let Some((tenant_id, tenant_name)) = tenant
-        .and_then(|t| tenants.into_iter().find(|(id, _)| *id == t))
+    let Some((tenant_id, tenant_name)) =
+        tenant.and_then(|t| tenants.into_iter().find(|(id, _)| *id == t))
     else {
         return Err(PageError::NotFound(ctx.tr));
     };
@@ -304,7 +314,11 @@ pub async fn status(
 ) -> Result<Response, PageError> {
     let job = job_of(&state, &ctx, &id)?;
     let tr = &ctx.tr;
-    let outcome = job.outcome.lock().unwrap_or_else(|p| p.into_inner()).clone();
+    let outcome = job
+        .outcome
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .clone();
     let mut page = StatusPage {
         tr: ctx.tr,
         shell: Some(Shell::build(&state, &ctx, "/inventory/import").await?),
@@ -332,7 +346,11 @@ pub async fn status(
         Some(Err((code, english))) => {
             let key = format!("err-{code}");
             let text = tr.t(&key);
-            page.refused = Some(if text == key { english } else { format!("{text} ({english})") });
+            page.refused = Some(if text == key {
+                english
+            } else {
+                format!("{text} ({english})")
+            });
         }
         Some(Ok(report)) => {
             page.written = report.written;
