@@ -1415,7 +1415,7 @@ impl Store {
     }
 
     /// Appends the condition that finds `words` in the search documents of `kind`.
-    fn search_match(&self, mut sql: Sql, kind: &str, words: &[String]) -> Sql {
+    pub(crate) fn search_match(&self, mut sql: Sql, kind: &str, words: &[String]) -> Sql {
         match self.backend() {
             Backend::Sqlite => {
                 sql = sql

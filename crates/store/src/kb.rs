@@ -139,6 +139,17 @@ fn search_text(title: &str, body: &str) -> String {
 }
 
 impl Store {
+    /// An article's search document: its title and Markdown text.
+    pub(crate) async fn article_document(
+        &self,
+        id: &str,
+    ) -> Result<Option<(String, String)>, StoreError> {
+        self.fetch_optional(
+            Sql::new("SELECT title, body_markdown FROM kb_articles WHERE id = $1").arg(id),
+        )
+        .await
+    }
+
     /// Writes a new article (a draft unless `published`). Needs `Operate` on its tenant.
     pub async fn create_article(
         &self,
@@ -164,6 +175,7 @@ impl Store {
                 .arg(search_text(&title, &body)),
         )
         .await?;
+        tx.queue_search(&new.tenant_id, "article", &id, now).await?;
         tx.audit(
             actor,
             now,
@@ -219,12 +231,13 @@ impl Store {
         if filter.published_only {
             sql = sql.push(" AND a.published = ").push_arg(true);
         }
-        // Every word must occur, as in ticket search (crate::search::query_words).
-        for word in crate::search::query_words(&filter.text) {
-            sql = sql
-                .push(" AND a.search_text LIKE ")
-                .push_arg(crate::search::like_pattern(&word))
-                .push(" ESCAPE '\\'");
+        // Every word must occur, found through the same full-text index as tickets.
+        let words = crate::search::query_words(&filter.text);
+        if !words.is_empty() {
+            self.flush_search_queue().await?;
+            sql = self
+                .search_match(sql.push(" AND a.id IN ("), "article", &words)
+                .push(")");
         }
         sql = sql
             .push(" ORDER BY a.updated_at DESC, a.id DESC LIMIT ")
@@ -262,6 +275,8 @@ impl Store {
                 .arg(before.id.as_str()),
         )
         .await?;
+        tx.queue_search(&before.tenant_id, "article", &before.id, now)
+            .await?;
         tx.audit(
             scope.actor(),
             now,

@@ -66,6 +66,7 @@ pub static MIGRATIONS: &[Migration] = &[
     migration!(9, "0009", "heartbeats"),
     migration!(10, "0010", "search_queue"),
     migration!(11, "0011", "inventory"),
+    migration!(12, "0012", "article_search"),
 ];
 
 /// Where a database stands against this binary's migrations.

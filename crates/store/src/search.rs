@@ -190,6 +190,7 @@ impl Store {
             let document = match kind.as_str() {
                 "ticket" => self.ticket_document(tenant, object_id).await?,
                 "item" => self.item_document(object_id).await?,
+                "article" => self.article_document(object_id).await?,
                 _ => None,
             };
             documents.push(document);
