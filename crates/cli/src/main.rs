@@ -549,17 +549,21 @@ async fn import(
             "--mode '{mode}' is not dry-run, all-or-nothing or valid-only"
         ))
     })?;
-    let bytes = std::fs::read(file).map_err(|e| {
-        CliError::Usage(format!("cannot read {}: {e}", file.display()))
-    })?;
+    let bytes = std::fs::read(file)
+        .map_err(|e| CliError::Usage(format!("cannot read {}: {e}", file.display())))?;
     let store = open_migrated(config).await?;
     let scope = store
         .installation_scope(Actor::system("drifta import"))
         .await?;
-    let tenant = store.find_tenant_by_slug(&scope, slug).await.map_err(|e| match e {
-        StoreError::NotFound => CliError::Usage(format!("no municipality with short name '{slug}'")),
-        e => e.into(),
-    })?;
+    let tenant = store
+        .find_tenant_by_slug(&scope, slug)
+        .await
+        .map_err(|e| match e {
+            StoreError::NotFound => {
+                CliError::Usage(format!("no municipality with short name '{slug}'"))
+            }
+            e => e.into(),
+        })?;
     let bar = indicatif::ProgressBar::new(0);
     bar.set_style(
         indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} rows {elapsed}")
@@ -601,7 +605,8 @@ async fn import(
     println!(
         "{}",
         match (report.mode, report.written) {
-            (ImportMode::DryRun, _) => "dry run: nothing written (run again with --mode all-or-nothing or valid-only)",
+            (ImportMode::DryRun, _) =>
+                "dry run: nothing written (run again with --mode all-or-nothing or valid-only)",
             (_, true) => "written",
             (_, false) => "nothing written: fix the rows above, or use --mode valid-only",
         }

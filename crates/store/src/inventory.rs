@@ -170,8 +170,9 @@ pub struct ImpactNode {
     pub depth: u32,
     /// `None` in the `Needs` direction, where nothing fails.
     pub effect: Option<Effect>,
-    /// The chain of item ids from the origin to this item.
-    pub path: Vec<String>,
+    /// The chain of item ids between this item and the origin, as the graph walked it;
+    /// `None` for a step through an item the reader cannot see (counted, never named).
+    pub path: Vec<Option<String>>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -1071,7 +1072,13 @@ impl Store {
                     item: item.clone(),
                     depth: e.depth(),
                     effect: (direction == ImpactDirection::Dependants).then(|| e.effect()),
-                    path: e.path().into_iter().map(str::to_string).collect(),
+                    path: e
+                        .path()
+                        .into_iter()
+                        .map(|step| {
+                            (step == id || visible.contains_key(step)).then(|| step.to_string())
+                        })
+                        .collect(),
                 })
             })
             .collect();

@@ -23,6 +23,11 @@ use drifta_store::{
 use serde::Deserialize;
 use serde_json::{Value, json};
 
+// The inventory's handlers, in their own file beside this one; a child module so they share
+// the extractors and problems here.
+#[path = "api_inventory.rs"]
+mod inventory;
+
 const OPENAPI: &str = include_str!("../openapi.json");
 
 pub fn routes() -> Router<AppState> {
@@ -67,6 +72,7 @@ pub fn routes() -> Router<AppState> {
         .route("/search", get(search))
         .route("/kb", get(articles).post(create_article))
         .route("/kb/{id}", get(article))
+        .merge(inventory::routes())
         .fallback(no_such_endpoint)
 }
 

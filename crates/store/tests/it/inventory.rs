@@ -1199,7 +1199,7 @@ async fn impact_tells_down_from_degraded_and_hides_what_the_scope_cannot_see() {
             .unwrap();
         assert_eq!(
             pc_b1.path,
-            ["PC B1", "Ruter B", "Fiber B", "Kjernesvitsj"].map(|n| ids[n].clone()),
+            ["PC B1", "Ruter B", "Fiber B", "Kjernesvitsj"].map(|n| Some(ids[n].clone())),
             "{label}"
         );
         let has_edge = |r: &ImpactReport, from: &str, relation: RelationType, to: &str| {
@@ -1275,7 +1275,7 @@ async fn impact_tells_down_from_degraded_and_hides_what_the_scope_cannot_see() {
         assert!(report.nodes.iter().all(|n| n.effect.is_none()));
         assert_eq!(
             report.nodes[2].path,
-            ["Saksbehandling", "Sak-app", "Sak-vm", "Klynge"].map(|n| ids[n].clone())
+            ["Saksbehandling", "Sak-app", "Sak-vm", "Klynge"].map(|n| Some(ids[n].clone()))
         );
         assert!(
             report.services.is_empty(),

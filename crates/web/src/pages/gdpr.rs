@@ -11,7 +11,7 @@ use crate::i18n::Tr;
 use crate::shell::Shell;
 use askama::Template;
 use axum::extract::{Path, Query, State};
-use axum::http::{StatusCode, header};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use drifta_core::gdpr::{
     AlternativeDecision, AppClass, Gap, Hosting, LegalBasis, MigrationStatus, Portfolio,
@@ -509,17 +509,10 @@ pub async fn record_csv(
         .chars()
         .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
         .collect();
-    Ok((
-        [
-            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
-            (
-                header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"drifta-art30-{slug}.csv\""),
-            ),
-        ],
+    Ok(super::csv_download(
+        &format!("drifta-art30-{slug}.csv"),
         body,
-    )
-        .into_response())
+    ))
 }
 
 #[cfg(test)]

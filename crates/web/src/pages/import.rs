@@ -8,7 +8,7 @@
 //! must reach the node that took the upload (sticky sessions), or it answers 404.
 
 use super::dashboard::html;
-use super::inventory::type_name;
+use super::inventory::{type_name, writable_tenants};
 use crate::AppState;
 use crate::auth::Ctx;
 use crate::error::PageError;
@@ -17,10 +17,9 @@ use crate::i18n::Tr;
 use crate::shell::Shell;
 use askama::Template;
 use axum::extract::{Path, Query, State};
-use axum::http::header;
 use axum::response::{IntoResponse, Redirect, Response};
 use drifta_core::cmdb::ItemType;
-use drifta_core::{Permission, TenantId, UserId};
+use drifta_core::{TenantId, UserId};
 use drifta_store::{ImportError, ImportMode, ImportReport, import_schema};
 use serde::Deserialize;
 use std::collections::HashMap;
@@ -68,21 +67,6 @@ struct FormPage {
 pub struct FormQuery {
     #[serde(default, rename = "type")]
     item_type: String,
-}
-
-async fn writable_tenants(state: &AppState, ctx: &Ctx) -> Result<Vec<(String, String)>, PageError> {
-    Ok(state
-        .store
-        .list_tenants(&ctx.scope)
-        .await
-        .map_err(|e| ctx.store_err(e))?
-        .into_iter()
-        .filter(|t| {
-            t.kind == drifta_core::TenantKind::Municipality
-                && ctx.scope.can(&t.id, Permission::Operate)
-        })
-        .map(|t| (t.id.to_string(), t.name))
-        .collect())
 }
 
 fn column_names(item_type: ItemType) -> Vec<String> {
@@ -139,17 +123,10 @@ pub async fn form(
 pub async fn template(ctx: Ctx, Query(q): Query<FormQuery>) -> Result<Response, PageError> {
     let item_type = ItemType::parse(&q.item_type).ok_or(PageError::BadRequest(ctx.tr))?;
     let body = drifta_core::csv_import::to_csv(&column_names(item_type), Vec::<Vec<String>>::new());
-    Ok((
-        [
-            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
-            (
-                header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"drifta-{}.csv\"", item_type.as_str()),
-            ),
-        ],
+    Ok(super::csv_download(
+        &format!("drifta-{}.csv", item_type.as_str()),
         body,
-    )
-        .into_response())
+    ))
 }
 
 fn start(state: &AppState, job: Job, scope: drifta_core::Scope) -> String {

@@ -12,7 +12,7 @@ use crate::i18n::Tr;
 use crate::shell::{Shell, local_time};
 use askama::Template;
 use axum::extract::{Path, Query, State};
-use axum::http::{StatusCode, header};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use drifta_core::cmdb::{Disposal, Effect, ItemType, Lifecycle, RelationType};
 use drifta_core::impact_svg::{DiagramEdge, DiagramNode, DiagramOptions, NodeState};
@@ -309,20 +309,10 @@ pub async fn export_csv(
         ]
     });
     let body = drifta_core::csv_import::to_csv(&headers, rows);
-    Ok((
-        [
-            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
-            (
-                header::CONTENT_DISPOSITION,
-                format!(
-                    "attachment; filename=\"drifta-inventory-{}.csv\"",
-                    today(&state)
-                ),
-            ),
-        ],
+    Ok(super::csv_download(
+        &format!("drifta-inventory-{}.csv", today(&state)),
         body,
-    )
-        .into_response())
+    ))
 }
 
 /// One editable field of the item form.
@@ -410,7 +400,10 @@ fn attribute_fields(
 }
 
 /// Municipalities where the person may record items.
-async fn writable_tenants(state: &AppState, ctx: &Ctx) -> Result<Vec<(String, String)>, PageError> {
+pub(crate) async fn writable_tenants(
+    state: &AppState,
+    ctx: &Ctx,
+) -> Result<Vec<(String, String)>, PageError> {
     Ok(state
         .store
         .list_tenants(&ctx.scope)
@@ -775,16 +768,39 @@ pub struct ShowQuery {
     saved: Option<String>,
 }
 
-async fn item_page(
-    state: &AppState,
-    ctx: &Ctx,
-    id: &str,
+/// What an item page says besides the item: a notice, an error, and for an ambiguous
+/// relation target the candidates and the relation type to keep selected.
+#[derive(Default)]
+struct PageMessages {
     notice: Option<String>,
     error: Option<String>,
     candidates: Vec<(String, String)>,
     pending_relation: String,
+}
+
+impl PageMessages {
+    fn error(error: String, pending_relation: String) -> PageMessages {
+        PageMessages {
+            error: Some(error),
+            pending_relation,
+            ..PageMessages::default()
+        }
+    }
+}
+
+async fn item_page(
+    state: &AppState,
+    ctx: &Ctx,
+    id: &str,
+    messages: PageMessages,
     status: StatusCode,
 ) -> Result<Response, PageError> {
+    let PageMessages {
+        notice,
+        error,
+        candidates,
+        pending_relation,
+    } = messages;
     let store = &state.store;
     let item = store
         .get_item(&ctx.scope, id)
@@ -893,10 +909,10 @@ pub async fn show(
         &state,
         &ctx,
         &id,
-        notice,
-        None,
-        Vec::new(),
-        String::new(),
+        PageMessages {
+            notice,
+            ..PageMessages::default()
+        },
         StatusCode::OK,
     )
     .await
@@ -945,10 +961,7 @@ pub async fn move_item(
                 &state,
                 &ctx,
                 &id,
-                None,
-                Some(message),
-                Vec::new(),
-                String::new(),
+                PageMessages::error(message, String::new()),
                 StatusCode::UNPROCESSABLE_ENTITY,
             )
             .await
@@ -1068,10 +1081,7 @@ pub async fn relate(
                 &state,
                 &ctx,
                 &id,
-                None,
-                Some(ctx.tr.t("inventory-relation-none-found")),
-                Vec::new(),
-                form.relation,
+                PageMessages::error(ctx.tr.t("inventory-relation-none-found"), form.relation),
                 StatusCode::UNPROCESSABLE_ENTITY,
             )
             .await;
@@ -1081,10 +1091,12 @@ pub async fn relate(
                 &state,
                 &ctx,
                 &id,
-                None,
-                Some(ctx.tr.t("inventory-relation-pick")),
-                candidates,
-                form.relation,
+                PageMessages {
+                    error: Some(ctx.tr.t("inventory-relation-pick")),
+                    candidates,
+                    pending_relation: form.relation,
+                    ..PageMessages::default()
+                },
                 StatusCode::OK,
             )
             .await;
@@ -1098,10 +1110,7 @@ pub async fn relate(
                 &state,
                 &ctx,
                 &id,
-                None,
-                Some(message),
-                Vec::new(),
-                form.relation,
+                PageMessages::error(message, form.relation),
                 StatusCode::UNPROCESSABLE_ENTITY,
             )
             .await

@@ -224,6 +224,23 @@ pub(crate) fn attachment_response(a: &drifta_store::Attachment, bytes: Vec<u8>) 
         .into_response()
 }
 
+/// A CSV file for download. `filename` must be plain ASCII: callers build it from slugs,
+/// codes and dates, never from what people typed.
+pub(crate) fn csv_download(filename: &str, body: impl Into<axum::body::Body>) -> Response {
+    use axum::http::header;
+    (
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{filename}\""),
+            ),
+        ],
+        body.into(),
+    )
+        .into_response()
+}
+
 pub(crate) fn role_name(tr: &Tr, role: Role) -> String {
     tr.t(&format!("role-{}", role.as_str().replace('_', "-")))
 }

@@ -8,8 +8,7 @@ use crate::i18n::Tr;
 use crate::shell::{Shell, local_time};
 use askama::Template;
 use axum::extract::{Query, State};
-use axum::http::header;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use drifta_core::{Permission, TenantId, TenantKind};
 use drifta_store::TimeEntry;
 use jiff::civil::Date;
@@ -218,17 +217,7 @@ pub async fn time_report_csv(
     let body = time_csv(&ctx.tr, &entries, &p.tenant.time_zone)
         .map_err(|e| PageError::Internal(ctx.tr, e.to_string()))?;
     let filename = format!("drifta-time-{}-{}.csv", p.tenant.slug, p.month);
-    Ok((
-        [
-            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
-            (
-                header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"{filename}\""),
-            ),
-        ],
-        body,
-    )
-        .into_response())
+    Ok(super::csv_download(&filename, body))
 }
 
 #[cfg(test)]

@@ -2,7 +2,9 @@
 //! and (with `DRIFTA_TEST_PG`) PostgreSQL. Browser tests run when `DRIFTA_TEST_BROWSER=1`.
 
 mod api;
+mod api_inventory;
 mod browser;
+mod inventory_pages;
 mod isolation;
 mod kb;
 mod pages;
