@@ -1267,6 +1267,116 @@ pub async fn impact(
     html(ctx.tr, &page)
 }
 
+/// The impact list as CSV, for the report to those who decide about redundancy.
+pub async fn impact_csv(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<String>,
+    Query(q): Query<ImpactQuery>,
+) -> Result<Response, PageError> {
+    let direction = match q.direction.as_str() {
+        "" | "dependants" => ImpactDirection::Dependants,
+        "needs" => ImpactDirection::Needs,
+        _ => return Err(PageError::BadRequest(ctx.tr)),
+    };
+    let report = state
+        .store
+        .impact(&ctx.scope, &id, direction)
+        .await
+        .map_err(|e| ctx.store_err(e))?;
+    let tr = &ctx.tr;
+    let headers: Vec<String> = [
+        "column-name",
+        "inventory-type",
+        "column-municipality",
+        "inventory-location",
+        "impact-depth",
+        "impact-effect",
+    ]
+    .iter()
+    .map(|k| tr.t(k))
+    .collect();
+    let rows = report.nodes.iter().map(|n| {
+        vec![
+            n.item.name.clone(),
+            type_name(tr, n.item.item_type),
+            n.item.tenant_name.clone(),
+            n.item.location_name.clone(),
+            n.depth.to_string(),
+            tr.t(match n.effect {
+                Some(Effect::Down) => "impact-down",
+                Some(Effect::Degraded) => "impact-degraded",
+                None => "impact-needed",
+            }),
+        ]
+    });
+    let body = drifta_core::csv_import::to_csv(&headers, rows);
+    Ok(super::csv_download(
+        &format!("drifta-impact-{id}.csv"),
+        body,
+    ))
+}
+
+/// Suppliers and their contracts as CSV: one row per contract, suppliers without one too.
+pub async fn suppliers_csv(State(state): State<AppState>, ctx: Ctx) -> Result<Response, PageError> {
+    let store = &state.store;
+    let suppliers = store
+        .list_suppliers(&ctx.scope)
+        .await
+        .map_err(|e| ctx.store_err(e))?;
+    let contracts = store
+        .list_contracts(&ctx.scope)
+        .await
+        .map_err(|e| ctx.store_err(e))?;
+    let tr = &ctx.tr;
+    let headers: Vec<String> = [
+        "inventory-supplier",
+        "suppliers-org-number",
+        "suppliers-contact",
+        "suppliers-owner",
+        "inventory-contract",
+        "contracts-starts",
+        "contracts-ends",
+        "contracts-notice",
+        "contracts-cost",
+        "contracts-currency",
+        "contracts-items",
+    ]
+    .iter()
+    .map(|k| tr.t(k))
+    .collect();
+    let mut rows = Vec::new();
+    for s in &suppliers {
+        let theirs: Vec<_> = contracts.iter().filter(|c| c.supplier_id == s.id).collect();
+        let base = vec![
+            s.name.clone(),
+            s.org_number.clone(),
+            s.contact.clone(),
+            s.tenant_name.clone(),
+        ];
+        if theirs.is_empty() {
+            let mut row = base.clone();
+            row.extend(std::iter::repeat_n(String::new(), 7));
+            rows.push(row);
+        }
+        for c in theirs {
+            let mut row = base.clone();
+            row.extend([
+                c.name.clone(),
+                c.starts_on.clone().unwrap_or_default(),
+                c.ends_on.clone().unwrap_or_default(),
+                c.notice_months.to_string(),
+                c.annual_cost.to_string(),
+                c.currency.clone(),
+                c.item_count.to_string(),
+            ]);
+            rows.push(row);
+        }
+    }
+    let body = drifta_core::csv_import::to_csv(&headers, rows);
+    Ok(super::csv_download("drifta-suppliers.csv", body))
+}
+
 pub struct SupplierRow {
     name: String,
     owner: String,

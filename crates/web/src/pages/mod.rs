@@ -119,6 +119,8 @@ pub fn routes() -> Router<AppState> {
             get(inventory::suppliers).post(inventory::create_supplier),
         )
         .route("/inventory/contracts", post(inventory::create_contract))
+        .route("/inventory/suppliers.csv", get(inventory::suppliers_csv))
+        .route("/inventory/{id}/impact.csv", get(inventory::impact_csv))
         .route(
             "/inventory/fields",
             get(item_fields::list).post(item_fields::add),

@@ -147,6 +147,18 @@ async fn technicians_record_and_relate_items_and_others_see_nothing() {
             !svg.contains("<script") && svg.contains("HYPERLINK"),
             "{label}"
         );
+        let csv = tech
+            .get(server.url(&format!("/inventory/{link_id}/impact.csv")))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(
+            csv.contains("rtr-skole-01") || csv.contains("HYPERLINK"),
+            "{label}: {csv}"
+        );
         // A relation back would close no cycle for connects_to, but does for depends_on.
         for (relation, expected) in [("depends_on", 303), ("depends_on", 303)] {
             let res = post(
@@ -353,6 +365,18 @@ async fn suppliers_and_contracts_are_recorded_with_checked_dates() {
             .unwrap();
         assert_eq!(res.status(), 303, "{label}");
         let (_, page) = get(&tech, &server, "/inventory/suppliers").await;
+        let csv = tech
+            .get(server.url("/inventory/suppliers.csv"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(
+            csv.contains("Testleverandøren AS;999 888 777"),
+            "{label}: {csv}"
+        );
         assert!(
             page.contains("Skriveravtale") && page.contains("120000 NOK"),
             "{label}"
