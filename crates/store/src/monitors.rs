@@ -41,6 +41,9 @@ pub struct Monitor {
     pub ticket_id: Option<String>,
     /// The municipality's zone, for showing times.
     pub time_zone: String,
+    /// The inventory item this monitor watches (a backup server, a link), and its name.
+    pub item_id: Option<String>,
+    pub item_name: String,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -65,8 +68,10 @@ type MonitorRow = (
     String,
     Option<String>,
     String,
+    Option<String>,
+    String,
 );
-const MONITOR_SELECT: &str = "SELECT m.id, m.tenant_id, t.name, m.name, m.kind, m.period_secs, m.grace_secs, m.state, m.state_since, m.reason, m.last_success_at, m.last_payload, m.ticket_id, t.time_zone FROM monitors m JOIN tenants t ON t.id = m.tenant_id";
+const MONITOR_SELECT: &str = "SELECT m.id, m.tenant_id, t.name, m.name, m.kind, m.period_secs, m.grace_secs, m.state, m.state_since, m.reason, m.last_success_at, m.last_payload, m.ticket_id, t.time_zone, m.item_id, COALESCE(i.name, '') FROM monitors m JOIN tenants t ON t.id = m.tenant_id LEFT JOIN items i ON i.id = m.item_id";
 
 fn monitor_from_row(r: MonitorRow) -> Monitor {
     Monitor {
@@ -84,6 +89,8 @@ fn monitor_from_row(r: MonitorRow) -> Monitor {
         last_payload: r.11,
         ticket_id: r.12,
         time_zone: r.13,
+        item_id: r.14,
+        item_name: r.15,
     }
 }
 
@@ -172,6 +179,59 @@ impl Store {
         .await?;
         tx.commit().await?;
         Ok((secret, self.get_monitor(scope, &id).await?))
+    }
+
+    /// Links a monitor to the inventory item it watches, or unlinks it (`None`). An outage
+    /// ticket then names the item, and the item's page lists it among its tickets.
+    pub async fn set_monitor_item(
+        &self,
+        scope: &Scope,
+        id: &str,
+        item: Option<&str>,
+    ) -> Result<Monitor, StoreError> {
+        let monitor = self.get_monitor(scope, id).await?;
+        scope.require(&monitor.tenant_id, Permission::Operate)?;
+        let item_name = match item {
+            Some(item) => Some(
+                self.get_item(scope, item)
+                    .await
+                    .map_err(|e| match e {
+                        StoreError::NotFound => StoreError::Invalid(FieldError::new(
+                            "item",
+                            "item-unknown",
+                            "no such item, or it belongs to a municipality you cannot see",
+                        )),
+                        e => e,
+                    })?
+                    .summary
+                    .name,
+            ),
+            None => None,
+        };
+        let now = self.now_ms();
+        let mut tx = self.begin().await?;
+        tx.execute(
+            Sql::new("UPDATE monitors SET item_id = $1 WHERE tenant_id = $2 AND id = $3")
+                .arg(item.map(str::to_string))
+                .arg(monitor.tenant_id.as_str())
+                .arg(id),
+        )
+        .await?;
+        tx.audit(
+            scope.actor(),
+            now,
+            Change {
+                tenant: Some(&monitor.tenant_id),
+                action: "link_item",
+                object_type: "monitor",
+                object_id: id,
+                before: Some(serde_json::json!({ "item": monitor.item_id })),
+                after: Some(serde_json::json!({ "item": item, "name": item_name })),
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        self.get_monitor(scope, id).await
     }
 
     pub async fn get_monitor(&self, scope: &Scope, id: &str) -> Result<Monitor, StoreError> {
@@ -378,6 +438,20 @@ impl Store {
                     .arg(id),
             )
             .await?;
+            let item: Option<(Option<String>,)> = self
+                .fetch_optional(Sql::new("SELECT item_id FROM monitors WHERE id = $1").arg(id))
+                .await?;
+            if let Some((Some(item),)) = item {
+                // The item may be another municipality's shared server, out of this
+                // municipality's reach: the ticket stands without the link then.
+                let installation = self.installation_scope(Actor::system("monitor")).await?;
+                if let Err(e) = self
+                    .link_ticket_item(&installation, &ticket.id, &item)
+                    .await
+                {
+                    tracing::warn!(error = %e, monitor = id, "outage ticket not linked to its item");
+                }
+            }
         } else if verdict.state == MonitorState::Up
             && let Some(ticket_id) = ticket_id
         {

@@ -746,3 +746,4 @@ field-kind-integer = Helt tal
 field-kind-date = Dato
 field-kind-bool = Ja/nej
 field-kind-choice = Liste med valg
+monitors-item = Overvåget objekt (valgfrit)

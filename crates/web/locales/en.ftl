@@ -746,3 +746,4 @@ field-kind-integer = Whole number
 field-kind-date = Date
 field-kind-bool = Yes/no
 field-kind-choice = List of choices
+monitors-item = Watched item (optional)

@@ -746,3 +746,4 @@ field-kind-integer = Helt tall
 field-kind-date = Dato
 field-kind-bool = Ja/nei
 field-kind-choice = Liste med valg
+monitors-item = Overvåket objekt (valgfritt)

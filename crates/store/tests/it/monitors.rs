@@ -34,6 +34,34 @@ async fn a_backup_that_stops_reporting_opens_one_ticket_and_recovery_adds_a_note
             .unwrap();
         assert!(secret.starts_with("hb_"));
         assert_eq!(monitor.state, "up");
+        // The heartbeat watches the file server's backup; its outage ticket will name it.
+        let server = store
+            .create_item(
+                &tech,
+                drifta_store::NewItem {
+                    tenant_id: munis[0].clone(),
+                    item_type: drifta_core::cmdb::ItemType::PhysicalServer,
+                    lifecycle: drifta_core::cmdb::Lifecycle::Deployed,
+                    input: drifta_store::ItemInput {
+                        name: "Filserver".into(),
+                        hostname: Some("fs01".into()),
+                        ..Default::default()
+                    },
+                },
+            )
+            .await
+            .unwrap();
+        let linked = store
+            .set_monitor_item(&tech, &monitor.id, Some(&server.summary.id))
+            .await
+            .unwrap();
+        assert_eq!(linked.item_name, "Filserver", "{}", db.label);
+        assert!(matches!(
+            store
+                .set_monitor_item(&tech, &monitor.id, Some("no-such-item"))
+                .await,
+            Err(StoreError::Invalid(_))
+        ));
 
         store
             .heartbeat_ping(&secret, PingOutcome::Success, "412 GB")
@@ -55,6 +83,11 @@ async fn a_backup_that_stops_reporting_opens_one_ticket_and_recovery_adds_a_note
         let t = store.get_ticket(&tech, &ticket_id).await.unwrap();
         assert_eq!(t.channel, "monitor");
         assert!(t.title.starts_with("Nattlig backup, filserver:"));
+        let about = store.ticket_items(&tech, &ticket_id).await.unwrap();
+        assert_eq!(about.len(), 1, "{}: the outage names the server", db.label);
+        assert_eq!(about[0].id, server.summary.id);
+        let on_item = store.item_tickets(&tech, &server.summary.id).await.unwrap();
+        assert_eq!(on_item.len(), 1, "{}", db.label);
 
         // Sweeping again opens nothing new.
         clock.advance(SignedDuration::from_hours(2));

@@ -28,6 +28,8 @@ pub struct MonitorRow {
     payload: String,
     expected: String,
     ticket: Option<i64>,
+    /// The watched inventory item: (id, name).
+    item: Option<(String, String)>,
 }
 
 #[derive(Template)]
@@ -99,6 +101,7 @@ async fn page(
                     ("grace", &(m.grace_secs / 60).to_string()),
                 ],
             ),
+            item: m.item_id.map(|id| (id, m.item_name)),
             name: m.name,
             tenant: m.tenant_name,
             state: m.state,
@@ -147,6 +150,9 @@ pub struct HeartbeatForm {
     period_minutes: String,
     #[serde(default)]
     grace_minutes: String,
+    /// The watched item, by host name, serial number or asset tag; optional.
+    #[serde(default)]
+    item: String,
 }
 
 pub async fn create(
@@ -166,6 +172,19 @@ pub async fn create(
         let message = ctx.tr.t("err-heartbeat-settings");
         return page(&state, &ctx, None, Some(message)).await;
     };
+    // The item is found before the heartbeat exists, so a typo does not leave a heartbeat
+    // half set up.
+    let item = if form.item.trim().is_empty() {
+        None
+    } else {
+        match super::inventory::resolve_item(&state, &ctx, &form.item, None).await? {
+            super::inventory::Resolved::One(id) => Some(id),
+            _ => {
+                let message = ctx.tr.t("inventory-relation-none-found");
+                return page(&state, &ctx, None, Some(message)).await;
+            }
+        }
+    };
     match state
         .store
         .create_heartbeat(
@@ -177,7 +196,14 @@ pub async fn create(
         )
         .await
     {
-        Ok((secret, _)) => {
+        Ok((secret, monitor)) => {
+            if let Some(item) = item {
+                state
+                    .store
+                    .set_monitor_item(&ctx.scope, &monitor.id, Some(&item))
+                    .await
+                    .map_err(|e| ctx.store_err(e))?;
+            }
             let url = format!("{}/ping/{secret}", public_base(&headers));
             page(&state, &ctx, Some(url), None).await
         }
