@@ -5,8 +5,14 @@
 //! tickets with replies), then measures what a technician feels: logging a call
 //! (`Store::create_ticket`) at a steady rate, a 50-row queue page sorted by SLA due time,
 //! and full-text search. `bench/service-desk.sh` runs it on SQLite and PostgreSQL.
+//!
+//! `drifta-bench inventory --database-url URL` fills an empty database with a provider's
+//! network inventory (200,000 items and 500,000 relations by default, bulk-loaded through
+//! `Store::bulk_load_items`), then measures impact analysis, inventory list pages and a CSV
+//! import of 100,000 rows. `bench/inventory.sh` runs it on SQLite and PostgreSQL.
 
 mod desk;
+mod inventory;
 mod words;
 
 use clap::{Args, Parser, Subcommand};
@@ -30,6 +36,9 @@ enum Command {
     /// Generates a service desk in an empty database and measures ticket creation, queue
     /// pages and search.
     ServiceDesk(ServiceDesk),
+    /// Generates a provider's inventory (items and relations) in an empty database and
+    /// measures impact analysis, inventory list pages and CSV import.
+    Inventory(inventory::InventoryArgs),
 }
 
 #[derive(Args, Clone)]
@@ -93,6 +102,7 @@ fn main() -> std::process::ExitCode {
     };
     let result = match cli.command {
         Command::ServiceDesk(args) => runtime.block_on(service_desk(args)),
+        Command::Inventory(args) => runtime.block_on(inventory::run(args)),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,
@@ -271,16 +281,23 @@ async fn service_desk(args: ServiceDesk) -> Result<(), Failure> {
     let mut samples = Vec::new();
     let municipality_ids: Vec<_> = world.municipalities.iter().map(|m| m.id.clone()).collect();
     samples.push(
-        measure_reads(&args, "queue page, one municipality", "p95 < 30 ms", |i| {
-            let (store, tech) = (store.clone(), tech.clone());
-            let tenant = municipality_ids[i % municipality_ids.len()].clone();
-            async move { queue(&store, &tech, Some(tenant)).await }
-        })
+        measure_reads(
+            args.repeat,
+            args.budget_seconds,
+            "queue page, one municipality",
+            "p95 < 30 ms",
+            |i| {
+                let (store, tech) = (store.clone(), tech.clone());
+                let tenant = municipality_ids[i % municipality_ids.len()].clone();
+                async move { queue(&store, &tech, Some(tenant)).await }
+            },
+        )
         .await,
     );
     samples.push(
         measure_reads(
-            &args,
+            args.repeat,
+            args.budget_seconds,
             "queue page, largest municipality",
             "p95 < 30 ms",
             |_| {
@@ -293,7 +310,8 @@ async fn service_desk(args: ServiceDesk) -> Result<(), Failure> {
     );
     samples.push(
         measure_reads(
-            &args,
+            args.repeat,
+            args.budget_seconds,
             "queue page, all municipalities",
             "p95 < 30 ms",
             |_| {
@@ -304,16 +322,22 @@ async fn service_desk(args: ServiceDesk) -> Result<(), Failure> {
         .await,
     );
     let mut per_query = Vec::new();
-    let search = measure_reads(&args, "search (technician, 50 hits)", "p95 < 100 ms", |i| {
-        let (store, tech) = (store.clone(), tech.clone());
-        let q = SEARCH_QUERIES[i % SEARCH_QUERIES.len()];
-        async move {
-            store
-                .search_tickets(&tech, q, 50)
-                .await
-                .map(|hits| hits.len())
-        }
-    })
+    let search = measure_reads(
+        args.repeat,
+        args.budget_seconds,
+        "search (technician, 50 hits)",
+        "p95 < 100 ms",
+        |i| {
+            let (store, tech) = (store.clone(), tech.clone());
+            let q = SEARCH_QUERIES[i % SEARCH_QUERIES.len()];
+            async move {
+                store
+                    .search_tickets(&tech, q, 50)
+                    .await
+                    .map(|hits| hits.len())
+            }
+        },
+    )
     .await;
     for (k, q) in SEARCH_QUERIES.iter().enumerate() {
         let mut times = Vec::new();
@@ -458,7 +482,8 @@ async fn queue(
 /// Runs `op` five times to warm caches, then `--repeat` times one after another (or until
 /// `--budget-seconds` have passed), timing each.
 async fn measure_reads<F, Fut>(
-    args: &ServiceDesk,
+    repeat: usize,
+    budget_seconds: u64,
     label: &str,
     target: &'static str,
     mut op: F,
@@ -470,15 +495,12 @@ where
     for i in 0..5 {
         let _ = op(i).await;
     }
-    let mut times = Vec::with_capacity(args.repeat);
+    let mut times = Vec::with_capacity(repeat);
     let (mut errors, mut first_error) = (0, None);
-    let budget = Instant::now() + Duration::from_secs(args.budget_seconds);
-    for i in 0..args.repeat {
+    let budget = Instant::now() + Duration::from_secs(budget_seconds);
+    for i in 0..repeat {
         if Instant::now() > budget {
-            eprintln!(
-                "drifta-bench: {label}: stopped after {i} of {} (budget)",
-                args.repeat
-            );
+            eprintln!("drifta-bench: {label}: stopped after {i} of {repeat} (budget)");
             break;
         }
         let t = Instant::now();

@@ -44,6 +44,7 @@ pub mod secret;
 pub mod sla;
 pub mod tenant;
 pub mod ticket;
+pub mod uptime;
 pub mod validate;
 
 pub use ids::{LocationId, TenantId, TokenId, UserId};

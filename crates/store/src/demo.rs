@@ -240,9 +240,105 @@ impl Store {
         let scope = self
             .installation_scope(Actor::system("drifta demo"))
             .await?;
-        Ok(crate::demo_inventory::seed_inventory(self, &scope)
+        let summary = crate::demo_inventory::seed_inventory(self, &scope)
             .await?
-            .to_string())
+            .to_string();
+        let portfolios = self.seed_demo_portfolios(&scope).await?;
+        Ok(format!("{summary}; {portfolios} application portfolios"))
+    }
+
+    /// The application portfolio mid-migration: hosting, data locations, personal data and
+    /// waves, with a few honest gaps for the data protection officer to find (a US cloud, a
+    /// missing agreement, health data without an impact assessment).
+    async fn seed_demo_portfolios(&self, scope: &drifta_core::Scope) -> Result<usize, StoreError> {
+        use drifta_core::gdpr::{
+            AlternativeDecision as Alt, AppClass, Hosting, LegalBasis as Basis,
+            MigrationStatus as Mig, Portfolio,
+        };
+        type Row = (
+            &'static str,
+            AppClass,
+            Hosting,
+            &'static [&'static str],
+            &'static [&'static str],
+            &'static str,
+            &'static [&'static str],
+            &'static [&'static str],
+            Option<Basis>,
+            Option<&'static str>,
+            bool,
+            Mig,
+            &'static str,
+            Alt,
+        );
+        #[rustfmt::skip]
+        const ROWS: &[Row] = &[
+            ("Arkivhuset", AppClass::Hybrid, Hosting::ProviderHosted, &["NO"], &["NO"], "Innbyggere, ansatte", &["navn", "fødselsnummer", "saksopplysninger"], &[], Some(Basis::LegalObligation), Some("2023-03-01"), true, Mig::Planned, "Bølge 2 (2027)", Alt::NotEvaluated),
+            ("Nordøk ERP", AppClass::Legacy, Hosting::ProviderHosted, &["NO"], &["NO"], "Ansatte, leverandører", &["navn", "lønn", "bankkonto"], &[], Some(Basis::LegalObligation), Some("2019-05-01"), false, Mig::InProgress, "Bølge 1 (2026)", Alt::Rejected),
+            ("Omsorgsjournal", AppClass::Legacy, Hosting::ProviderHosted, &["NO"], &["NO"], "Brukere av hjemmetjenesten", &["navn", "fødselsnummer"], &["helse"], Some(Basis::PublicTask), Some("2022-09-15"), true, Mig::Planned, "Bølge 2 (2027)", Alt::NotEvaluated),
+            ("Meldingsformidler", AppClass::Hybrid, Hosting::Paas, &["NO"], &["NO"], "Pasienter", &["navn"], &["helse"], Some(Basis::PublicTask), None, true, Mig::NotPlanned, "", Alt::NotEvaluated),
+            ("Trygghetsalarm", AppClass::Modern, Hosting::Saas, &["NO"], &["SE"], "Alarmbrukere", &["navn", "adresse", "kontaktpersoner"], &["helse"], Some(Basis::PublicTask), Some("2024-01-10"), false, Mig::Migrated, "Bølge 1 (2026)", Alt::NotEvaluated),
+            ("Elev-iPad MDM", AppClass::Modern, Hosting::Saas, &["US"], &["US"], "Elever", &["navn", "klasse", "enhets-ID"], &[], Some(Basis::PublicTask), Some("2023-08-01"), false, Mig::Migrated, "", Alt::Rejected),
+            ("FreeRADIUS", AppClass::Modern, Hosting::OnPremises, &["NO"], &[], "", &[], &[], None, None, false, Mig::NotPlanned, "", Alt::Adopted),
+            ("Active Directory", AppClass::Hybrid, Hosting::Iaas, &["NO", "IE"], &["NO"], "Ansatte, elever", &["navn", "brukernavn", "e-post"], &[], Some(Basis::LegalObligation), Some("2024-02-01"), false, Mig::InProgress, "Bølge 1 (2026)", Alt::Piloting),
+            ("Fjernskrivebord", AppClass::Legacy, Hosting::OnPremises, &["NO"], &["NO"], "Ansatte", &["brukernavn"], &[], Some(Basis::LegalObligation), None, false, Mig::Planned, "Bølge 3 (2028)", Alt::Piloting),
+            ("Filtjeneste", AppClass::Legacy, Hosting::OnPremises, &["NO"], &["NO"], "Ansatte, innbyggere", &["dokumenter"], &[], None, None, false, Mig::InProgress, "Bølge 1 (2026)", Alt::Adopted),
+            ("Utskriftstjeneste", AppClass::Legacy, Hosting::OnPremises, &["NO"], &[], "", &[], &[], None, None, false, Mig::Retired, "", Alt::NotEvaluated),
+            ("Nextcloud", AppClass::Modern, Hosting::ProviderHosted, &["NO"], &["NO"], "Ansatte", &["dokumenter", "navn"], &[], Some(Basis::PublicTask), None, false, Mig::Migrated, "Bølge 1 (2026)", Alt::Adopted),
+            ("Proxmox Backup", AppClass::Modern, Hosting::OnPremises, &["NO"], &["NO"], "", &[], &[], None, None, false, Mig::NotPlanned, "", Alt::Adopted),
+            ("Zabbix", AppClass::Modern, Hosting::OnPremises, &["NO"], &[], "", &[], &[], None, None, false, Mig::NotPlanned, "", Alt::Adopted),
+            ("Microsoft 365", AppClass::Modern, Hosting::Saas, &["IE", "NL"], &["US"], "Ansatte, innbyggere", &["navn", "e-post", "dokumenter"], &[], Some(Basis::PublicTask), Some("2021-06-01"), false, Mig::Migrated, "Bølge 1 (2026)", Alt::Rejected),
+        ];
+        let apps = self
+            .list_items(
+                scope,
+                &crate::ItemFilter {
+                    item_type: Some(drifta_core::cmdb::ItemType::Application),
+                    limit: 1000,
+                    ..crate::ItemFilter::default()
+                },
+            )
+            .await?;
+        let list = |codes: &[&str]| codes.iter().map(|c| c.to_string()).collect::<Vec<_>>();
+        let mut done = 0;
+        for app in apps {
+            let Some(row) = ROWS.iter().find(|r| app.name.starts_with(r.0)) else {
+                continue;
+            };
+            let personal = !row.6.is_empty() || !row.7.is_empty();
+            let portfolio = Portfolio {
+                class: Some(row.1),
+                hosting: Some(row.2),
+                data_location: list(row.3),
+                backup_location: list(row.4),
+                security_zone: if row.2 == Hosting::Saas {
+                    "Sky"
+                } else {
+                    "Intern"
+                }
+                .into(),
+                purpose: format!("Drift av {}", app.name),
+                data_subjects: row.5.into(),
+                personal_data: personal,
+                data_categories: list(row.6),
+                special_categories: list(row.7),
+                legal_basis: row.8,
+                dpa_on_file: row.9.is_some(),
+                dpa_date: row.9.and_then(|d| d.parse().ok()),
+                dpia_done: row.10,
+                alternatives: match row.13 {
+                    Alt::NotEvaluated => String::new(),
+                    Alt::Adopted => "Fri programvare i bruk".into(),
+                    _ => "Nextcloud, LibreOffice og Collabora Online vurdert".into(),
+                },
+                alternative_decision: row.13,
+                migration_status: row.11,
+                migration_wave: row.12.into(),
+            };
+            self.set_portfolio(scope, &app.id, portfolio).await?;
+            done += 1;
+        }
+        Ok(done)
     }
 
     pub async fn seed_demo(&self, hasher: &PasswordHasher) -> Result<(), StoreError> {

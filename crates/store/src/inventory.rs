@@ -814,8 +814,16 @@ impl Store {
             sql = self.search_match(sql, "item", &words);
             sql = sql.push(")");
         }
+        // Within one municipality its name is the same on every row: leaving it out of the
+        // ORDER BY gives the same order and lets the planner read items_by_type in order and
+        // stop at the page's end instead of sorting every match.
+        let order = if filter.tenant.is_some() {
+            " ORDER BY i.item_type, i.name, i.id LIMIT "
+        } else {
+            " ORDER BY tn.name, i.item_type, i.name, i.id LIMIT "
+        };
         sql = sql
-            .push(" ORDER BY tn.name, i.item_type, i.name, i.id LIMIT ")
+            .push(order)
             .push_arg(filter.limit.clamp(1, 100_000))
             .push(" OFFSET ")
             .push_arg(filter.offset.max(0));

@@ -6,6 +6,7 @@
 
 mod audit;
 mod bulk;
+mod bulk_inventory;
 mod db;
 pub mod demo;
 mod demo_inventory;
@@ -21,6 +22,7 @@ mod portfolio;
 mod search;
 mod sessions;
 mod sql;
+mod status;
 mod teams;
 mod tenants;
 #[cfg(feature = "testing")]
@@ -31,6 +33,7 @@ mod users;
 
 pub use audit::{AuditFilter, AuditPage};
 pub use bulk::{BulkActor, BulkComment, BulkLoaded, BulkTicket, DatasetStats};
+pub use bulk_inventory::{BulkItem, BulkItemsLoaded, BulkRelation};
 pub use db::{Backend, ConnectOptions, Store, redact_url};
 pub use error::StoreError;
 pub use extras::{Attachment, MAX_ATTACHMENT_BYTES, normalise_tag, sniff_content_type};
@@ -44,6 +47,7 @@ pub use migrate::{MIGRATIONS, Migration, SchemaStatus};
 pub use monitors::{HEARTBEAT_PREFIX, Monitor, PingOutcome};
 pub use search::query_words;
 pub use sessions::Session;
+pub use status::{STATUS_DAYS, StatusPage, StatusService, StatusSettings};
 pub use teams::{SavedFilter, Team, clean_filter_query};
 pub use tenants::{Location, NewLocation, NewTenant};
 pub use tickets::{

@@ -67,6 +67,8 @@ pub static MIGRATIONS: &[Migration] = &[
     migration!(10, "0010", "search_queue"),
     migration!(11, "0011", "inventory"),
     migration!(12, "0012", "article_search"),
+    migration!(13, "0013", "inventory_indexes"),
+    migration!(14, "0014", "status_pages"),
 ];
 
 /// Where a database stands against this binary's migrations.

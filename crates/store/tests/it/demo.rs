@@ -97,6 +97,34 @@ async fn the_demo_has_a_connected_inventory_across_the_five_municipalities() {
             routers.iter().all(|n| n.effect == Some(Effect::Degraded)),
             "{label}: {routers:?}"
         );
+        // The application portfolio is mid-migration, with gaps for the DPO to find.
+        let lysberg = all
+            .iter()
+            .find(|i| i.tenant_name.contains("Lysberg"))
+            .unwrap()
+            .tenant_id
+            .clone();
+        let host = all
+            .iter()
+            .find(|i| i.tenant_name.contains("Skjærvåg"))
+            .unwrap()
+            .tenant_id
+            .clone();
+        let record = store.processing_record(&scope, &host).await.unwrap();
+        assert!(record.len() >= 10, "{label}: {}", record.len());
+        assert!(record.iter().any(|e| !e.gaps.is_empty()), "{label}");
+        let statuses: std::collections::HashSet<_> = record
+            .iter()
+            .map(|e| e.portfolio.migration_status)
+            .collect();
+        assert!(statuses.len() >= 3, "{label}: {statuses:?}");
+        let cloud = store.processing_record(&scope, &lysberg).await.unwrap();
+        assert!(
+            cloud
+                .iter()
+                .any(|e| e.gaps.iter().any(|g| g.code() == "backup-outside-eea")),
+            "{label}"
+        );
         assert!(store.verify_audit_chain().await.unwrap().is_ok(), "{label}");
     }
 }

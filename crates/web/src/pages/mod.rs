@@ -13,6 +13,7 @@ mod kb;
 mod login;
 mod monitors;
 mod reports;
+mod status;
 mod teams;
 mod tickets;
 
@@ -59,6 +60,9 @@ pub fn routes() -> Router<AppState> {
         .route("/audit", get(audit::audit))
         .route("/search", get(tickets::search))
         .route("/monitors", get(monitors::list).post(monitors::create))
+        .route("/monitors/{id}/status-page", post(status::set_shown))
+        .route("/status", post(status::set_public))
+        .route("/status/{slug}", get(status::page))
         .route(
             "/ping/{*path}",
             get(monitors::ping)

@@ -30,6 +30,18 @@ pub struct MonitorRow {
     ticket: Option<i64>,
     /// The watched inventory item: (id, name).
     item: Option<(String, String)>,
+    id: String,
+    on_status_page: bool,
+    can_edit: bool,
+}
+
+/// A municipality's status page as the monitors page lists it.
+pub struct StatusPageRow {
+    tenant: String,
+    slug: String,
+    name: String,
+    public: bool,
+    can_edit: bool,
 }
 
 #[derive(Template)]
@@ -40,6 +52,7 @@ struct MonitorsPage {
     csrf: String,
     rows: Vec<MonitorRow>,
     tenants: Vec<(String, String)>,
+    status_pages: Vec<StatusPageRow>,
     new_url: Option<String>,
     form_error: Option<String>,
 }
@@ -72,6 +85,11 @@ async fn page(
         .list_monitors(&view)
         .await
         .map_err(|e| ctx.store_err(e))?;
+    let settings = state
+        .store
+        .status_settings(&view)
+        .await
+        .map_err(|e| ctx.store_err(e))?;
     let mut rows = Vec::new();
     for m in monitors {
         let zone = m.time_zone.clone();
@@ -102,6 +120,9 @@ async fn page(
                 ],
             ),
             item: m.item_id.map(|id| (id, m.item_name)),
+            on_status_page: settings.shown.contains(&m.id),
+            can_edit: ctx.scope.can(&m.tenant_id, Permission::Operate),
+            id: m.id,
             name: m.name,
             tenant: m.tenant_name,
             state: m.state,
@@ -128,6 +149,17 @@ async fn page(
         csrf: ctx.session.csrf_token.clone(),
         rows,
         tenants,
+        status_pages: settings
+            .pages
+            .into_iter()
+            .map(|(id, slug, name, public)| StatusPageRow {
+                can_edit: ctx.scope.can(&id, Permission::Operate),
+                tenant: id.to_string(),
+                slug,
+                name,
+                public,
+            })
+            .collect(),
         new_url,
         form_error,
     };

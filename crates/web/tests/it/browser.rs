@@ -1013,3 +1013,50 @@ B\xe6rbar l\xe6rer 2;BRW-IMP-2;pc-imp-2;T14;31.02.2027\n",
     screenshot(b, "gdpr-record").await;
     b.clone().close().await.unwrap();
 }
+
+/// A resident opens the municipality's public status page without signing in.
+#[tokio::test(flavor = "multi_thread")]
+async fn anyone_reads_a_public_status_page() {
+    if !enabled() {
+        return;
+    }
+    let server = start_on(sqlite().await, WebConfig::default()).await;
+    let store = &server.store;
+    let scope = store
+        .installation_scope(drifta_core::Actor::system("test"))
+        .await
+        .unwrap();
+    let fjordvik = store.find_tenant_by_slug(&scope, "fjordvik").await.unwrap();
+    let (_, monitor) = store
+        .create_heartbeat(
+            &scope,
+            &fjordvik.id,
+            "Trygghetsalarm-mottak",
+            jiff::SignedDuration::from_mins(10),
+            jiff::SignedDuration::from_mins(5),
+        )
+        .await
+        .unwrap();
+    store
+        .set_monitor_on_status_page(&scope, &monitor.id, true)
+        .await
+        .unwrap();
+    store
+        .set_status_page_public(&scope, &fjordvik.id, true)
+        .await
+        .unwrap();
+    let br = browser().await;
+    let b = &br.client;
+    b.goto(&server.url("/status/fjordvik")).await.unwrap();
+    let services = text_of(b, "#status-services").await;
+    assert!(services.contains("Trygghetsalarm-mottak"), "{services}");
+    assert!(!text_of(b, "#status-overall").await.is_empty());
+    let bars = b.find_all(Locator::Css(".uptime-bars .bar")).await.unwrap();
+    assert_eq!(bars.len(), 90);
+    assert!(
+        b.find(Locator::Id("sign-out")).await.is_err(),
+        "no menu for a visitor"
+    );
+    screenshot(b, "status-page").await;
+    b.clone().close().await.unwrap();
+}

@@ -8,5 +8,6 @@ mod inventory_pages;
 mod isolation;
 mod kb;
 mod pages;
+mod status;
 mod support;
 mod tickets;
