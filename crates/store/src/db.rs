@@ -271,9 +271,13 @@ impl Store {
     pub(crate) async fn fetch_all<T: AnyRow>(&self, sql: Sql) -> Result<Vec<T>, StoreError> {
         Ok(match &self.db {
             Db::Sqlite { read, .. } => {
-                bind_all!(sqlx::query_as::<_, T>(AssertSqlSafe(sql.text)), sql.args)
-                    .fetch_all(read)
-                    .await?
+                let sqlite = sql.positional();
+                bind_all!(
+                    sqlx::query_as::<_, T>(AssertSqlSafe(sqlite.text)),
+                    sqlite.args
+                )
+                .fetch_all(read)
+                .await?
             }
             Db::Pg(pool) => {
                 bind_all!(sqlx::query_as::<_, T>(AssertSqlSafe(sql.text)), sql.args)
@@ -289,9 +293,13 @@ impl Store {
     ) -> Result<Option<T>, StoreError> {
         Ok(match &self.db {
             Db::Sqlite { read, .. } => {
-                bind_all!(sqlx::query_as::<_, T>(AssertSqlSafe(sql.text)), sql.args)
-                    .fetch_optional(read)
-                    .await?
+                let sqlite = sql.positional();
+                bind_all!(
+                    sqlx::query_as::<_, T>(AssertSqlSafe(sqlite.text)),
+                    sqlite.args
+                )
+                .fetch_optional(read)
+                .await?
             }
             Db::Pg(pool) => {
                 bind_all!(sqlx::query_as::<_, T>(AssertSqlSafe(sql.text)), sql.args)
@@ -325,10 +333,13 @@ impl Tx {
 
     pub(crate) async fn execute(&mut self, sql: Sql) -> Result<u64, StoreError> {
         Ok(match self {
-            Tx::Sqlite(tx) => bind_all!(sqlx::query(AssertSqlSafe(sql.text)), sql.args)
-                .execute(&mut **tx)
-                .await?
-                .rows_affected(),
+            Tx::Sqlite(tx) => {
+                let sqlite = sql.positional();
+                bind_all!(sqlx::query(AssertSqlSafe(sqlite.text)), sqlite.args)
+                    .execute(&mut **tx)
+                    .await?
+                    .rows_affected()
+            }
             Tx::Pg(tx) => bind_all!(sqlx::query(AssertSqlSafe(sql.text)), sql.args)
                 .execute(&mut **tx)
                 .await?
@@ -339,10 +350,13 @@ impl Tx {
     /// Like [`Tx::execute`] but keeps the raw error, so callers can map constraint violations.
     pub(crate) async fn execute_raw(&mut self, sql: Sql) -> Result<u64, sqlx::Error> {
         Ok(match self {
-            Tx::Sqlite(tx) => bind_all!(sqlx::query(AssertSqlSafe(sql.text)), sql.args)
-                .execute(&mut **tx)
-                .await?
-                .rows_affected(),
+            Tx::Sqlite(tx) => {
+                let sqlite = sql.positional();
+                bind_all!(sqlx::query(AssertSqlSafe(sqlite.text)), sqlite.args)
+                    .execute(&mut **tx)
+                    .await?
+                    .rows_affected()
+            }
             Tx::Pg(tx) => bind_all!(sqlx::query(AssertSqlSafe(sql.text)), sql.args)
                 .execute(&mut **tx)
                 .await?
@@ -370,9 +384,13 @@ impl Tx {
     pub(crate) async fn fetch_all<T: AnyRow>(&mut self, sql: Sql) -> Result<Vec<T>, StoreError> {
         Ok(match self {
             Tx::Sqlite(tx) => {
-                bind_all!(sqlx::query_as::<_, T>(AssertSqlSafe(sql.text)), sql.args)
-                    .fetch_all(&mut **tx)
-                    .await?
+                let sqlite = sql.positional();
+                bind_all!(
+                    sqlx::query_as::<_, T>(AssertSqlSafe(sqlite.text)),
+                    sqlite.args
+                )
+                .fetch_all(&mut **tx)
+                .await?
             }
             Tx::Pg(tx) => {
                 bind_all!(sqlx::query_as::<_, T>(AssertSqlSafe(sql.text)), sql.args)
@@ -388,9 +406,13 @@ impl Tx {
     ) -> Result<Option<T>, StoreError> {
         Ok(match self {
             Tx::Sqlite(tx) => {
-                bind_all!(sqlx::query_as::<_, T>(AssertSqlSafe(sql.text)), sql.args)
-                    .fetch_optional(&mut **tx)
-                    .await?
+                let sqlite = sql.positional();
+                bind_all!(
+                    sqlx::query_as::<_, T>(AssertSqlSafe(sqlite.text)),
+                    sqlite.args
+                )
+                .fetch_optional(&mut **tx)
+                .await?
             }
             Tx::Pg(tx) => {
                 bind_all!(sqlx::query_as::<_, T>(AssertSqlSafe(sql.text)), sql.args)

@@ -336,95 +336,148 @@ impl Store {
         // One transaction: an import is all-or-nothing at the database level too, so a
         // crash half-way leaves the inventory as it was.
         let mut tx = self.begin().await?;
-        for (n, row) in rows.iter().enumerate() {
+        // Rows go in multi-row statements of this many: two statements per 500 new items
+        // instead of two per item (drifta-bench: 100,000 rows took 20 s one by one).
+        const CHUNK: usize = 500;
+        let taken = |e| StoreError::taken_or(e, &["serial_number", "hostname", "asset_tag"]);
+        let (new_rows, updates): (Vec<&ImportRow>, Vec<&ImportRow>) =
+            rows.iter().partition(|r| r.existing.is_none());
+        let mut queued: Vec<String> = Vec::with_capacity(rows.len());
+        let mut done = 0;
+        for chunk in new_rows.chunks(CHUNK) {
+            progress(done, total);
+            let mut sql = Sql::new(
+                "INSERT INTO items (tenant_id, id, item_type, name, location_id, owner, supplier_id, contract_id, serial_number, hostname, asset_tag, purchased_on, warranty_until, lifecycle, attributes, created_at, updated_at) VALUES ",
+            );
+            for (i, row) in chunk.iter().enumerate() {
+                let v = |k: &str| row.values.get(k).cloned().flatten();
+                let id = UserId::generate().to_string();
+                let attributes = serde_json::to_string(&row.attributes)
+                    .map_err(|e| StoreError::Inconsistent(e.to_string()))?;
+                sql = sql
+                    .push(if i == 0 { "(" } else { ", (" })
+                    .push_arg(tenant.as_str())
+                    .push(", ")
+                    .push_arg(id.as_str())
+                    .push(", ")
+                    .push_arg(item_type.as_str())
+                    .push(", ")
+                    .push_arg(v("name").unwrap_or_default());
+                for column in [
+                    "location",
+                    "owner",
+                    "supplier",
+                    "contract",
+                    "serial_number",
+                    "hostname",
+                    "asset_tag",
+                    "purchased_on",
+                    "warranty_until",
+                ] {
+                    sql = if column == "owner" {
+                        sql.push(", ").push_arg(v(column).unwrap_or_default())
+                    } else {
+                        sql.push(", ").push_arg(v(column))
+                    };
+                }
+                sql = sql
+                    .push(", ")
+                    .push_arg(row.lifecycle.unwrap_or(Lifecycle::Deployed).as_str())
+                    .push(", ")
+                    .push_arg(attributes)
+                    .push(", ")
+                    .push_arg(now)
+                    .push(", ")
+                    .push_arg(now)
+                    .push(")");
+                queued.push(id);
+            }
+            tx.execute_raw(sql).await.map_err(taken)?;
+            done += chunk.len();
+        }
+        // Attributes of updated items, read once, so a row's fields merge into them.
+        let mut current: std::collections::HashMap<String, BTreeMap<String, String>> =
+            std::collections::HashMap::new();
+        let needing: Vec<&str> = updates
+            .iter()
+            .filter(|r| !r.attributes.is_empty())
+            .filter_map(|r| r.existing.as_deref())
+            .collect();
+        for chunk in needing.chunks(CHUNK) {
+            let found: Vec<(String, String)> = tx
+                .fetch_all(
+                    Sql::new("SELECT id, attributes FROM items WHERE ")
+                        .push_in("id", chunk.iter().copied()),
+                )
+                .await?;
+            for (id, json) in found {
+                current.insert(id, serde_json::from_str(&json).unwrap_or_default());
+            }
+        }
+        for (n, row) in updates.iter().enumerate() {
             if n % 5_000 == 0 {
-                progress(n, total);
+                progress(done + n, total);
             }
-            let v = |k: &str| row.values.get(k).cloned().flatten();
-            match &row.existing {
-                None => {
-                    let id = UserId::generate().to_string();
-                    let attributes = serde_json::to_string(&row.attributes)
-                        .map_err(|e| StoreError::Inconsistent(e.to_string()))?;
-                    tx.execute_raw(
-                        Sql::new("INSERT INTO items (tenant_id, id, item_type, name, location_id, owner, supplier_id, contract_id, serial_number, hostname, asset_tag, purchased_on, warranty_until, lifecycle, attributes, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $16)")
-                            .arg(tenant.as_str())
-                            .arg(id.as_str())
-                            .arg(item_type.as_str())
-                            .arg(v("name").unwrap_or_default())
-                            .arg(v("location"))
-                            .arg(v("owner").unwrap_or_default())
-                            .arg(v("supplier"))
-                            .arg(v("contract"))
-                            .arg(v("serial_number"))
-                            .arg(v("hostname"))
-                            .arg(v("asset_tag"))
-                            .arg(v("purchased_on"))
-                            .arg(v("warranty_until"))
-                            .arg(row.lifecycle.unwrap_or(Lifecycle::Deployed).as_str())
-                            .arg(attributes)
-                            .arg(now),
-                    )
-                    .await
-                    .map_err(|e| StoreError::taken_or(e, &["serial_number", "hostname", "asset_tag"]))?;
-                    tx.queue_search(tenant, "item", &id, now).await?;
-                }
-                Some(id) => {
-                    // Only the columns in the file change; the rest of the item stays.
-                    let mut sql = Sql::new("UPDATE items SET updated_at = ").push_arg(now);
-                    for (column, value) in &row.values {
-                        let db_column = match *column {
-                            "location" => "location_id",
-                            "supplier" => "supplier_id",
-                            "contract" => "contract_id",
-                            "owner" => {
-                                sql = sql
-                                    .push(", owner = ")
-                                    .push_arg(value.clone().unwrap_or_default());
-                                continue;
-                            }
-                            "name" => {
-                                sql = sql
-                                    .push(", name = ")
-                                    .push_arg(value.clone().unwrap_or_default());
-                                continue;
-                            }
-                            other => other,
-                        };
+            let Some(id) = &row.existing else { continue };
+            // Only the columns in the file change; the rest of the item stays.
+            let mut sql = Sql::new("UPDATE items SET updated_at = ").push_arg(now);
+            for (column, value) in &row.values {
+                let db_column = match *column {
+                    "location" => "location_id",
+                    "supplier" => "supplier_id",
+                    "contract" => "contract_id",
+                    "owner" | "name" => {
                         sql = sql
-                            .push(&format!(", {db_column} = "))
-                            .push_arg(value.clone());
+                            .push(&format!(", {column} = "))
+                            .push_arg(value.clone().unwrap_or_default());
+                        continue;
                     }
-                    if let Some(l) = row.lifecycle {
-                        sql = sql.push(", lifecycle = ").push_arg(l.as_str());
-                    }
-                    if !row.attributes.is_empty() {
-                        let current: Option<(String,)> = tx
-                            .fetch_optional(
-                                Sql::new("SELECT attributes FROM items WHERE id = $1")
-                                    .arg(id.as_str()),
-                            )
-                            .await?;
-                        let mut merged: BTreeMap<String, String> = current
-                            .and_then(|(a,)| serde_json::from_str(&a).ok())
-                            .unwrap_or_default();
-                        merged.extend(row.attributes.clone());
-                        sql = sql.push(", attributes = ").push_arg(
-                            serde_json::to_string(&merged)
-                                .map_err(|e| StoreError::Inconsistent(e.to_string()))?,
-                        );
-                    }
-                    sql = sql
-                        .push(" WHERE tenant_id = ")
-                        .push_arg(tenant.as_str())
-                        .push(" AND id = ")
-                        .push_arg(id.as_str());
-                    tx.execute_raw(sql).await.map_err(|e| {
-                        StoreError::taken_or(e, &["serial_number", "hostname", "asset_tag"])
-                    })?;
-                    tx.queue_search(tenant, "item", id, now).await?;
-                }
+                    other => other,
+                };
+                sql = sql
+                    .push(&format!(", {db_column} = "))
+                    .push_arg(value.clone());
             }
+            if let Some(l) = row.lifecycle {
+                sql = sql.push(", lifecycle = ").push_arg(l.as_str());
+            }
+            if !row.attributes.is_empty() {
+                let mut merged = current.remove(id).unwrap_or_default();
+                merged.extend(row.attributes.clone());
+                sql = sql.push(", attributes = ").push_arg(
+                    serde_json::to_string(&merged)
+                        .map_err(|e| StoreError::Inconsistent(e.to_string()))?,
+                );
+            }
+            sql = sql
+                .push(" WHERE tenant_id = ")
+                .push_arg(tenant.as_str())
+                .push(" AND id = ")
+                .push_arg(id.as_str());
+            tx.execute_raw(sql).await.map_err(taken)?;
+            queued.push(id.clone());
+        }
+        for chunk in queued.chunks(CHUNK) {
+            let mut sql = Sql::new(
+                "INSERT INTO search_queue (kind, object_id, tenant_id, queued_at) VALUES ",
+            );
+            for (i, id) in chunk.iter().enumerate() {
+                sql = sql
+                    .push(if i == 0 { "('item', " } else { ", ('item', " })
+                    .push_arg(id.as_str())
+                    .push(", ")
+                    .push_arg(tenant.as_str())
+                    .push(", ")
+                    .push_arg(now)
+                    .push(")");
+            }
+            // The same rule as Tx::queue_search: an entry queued again always moves on.
+            sql = sql.push(
+                " ON CONFLICT (kind, object_id) DO UPDATE SET queued_at = CASE \
+                 WHEN EXCLUDED.queued_at > search_queue.queued_at THEN EXCLUDED.queued_at \
+                 ELSE search_queue.queued_at + 1 END",
+            );
+            tx.execute(sql).await?;
         }
         // One audit entry per import, holding the file's fingerprint and what it did: the
         // file itself is the record of every row, and 100,000 entries would bury the log.

@@ -145,6 +145,52 @@ impl Sql {
         self.push_in(column, tenants)
     }
 
+    /// The statement with anonymous `?` placeholders in order of appearance, each `$n`
+    /// replaced and its argument repeated where it is used twice. For SQLite: it looks up a
+    /// numbered parameter's name by scanning a list of all of them, once per bound value,
+    /// so a statement with n `$n` parameters cost O(n²) (perf: 87% of a 20,000-row import
+    /// in `sqlite3_bind_parameter_name` with 500-row inserts). `$` inside a quoted literal
+    /// is left alone.
+    pub(crate) fn positional(self) -> Sql {
+        // Statements written with `?` already (the bulk loaders) pass through unchanged.
+        if !self.text.contains('$') {
+            return self;
+        }
+        let mut text = String::with_capacity(self.text.len());
+        let mut args = Vec::with_capacity(self.args.len());
+        let mut chars = self.text.char_indices().peekable();
+        let mut quoted = false;
+        while let Some((_, c)) = chars.next() {
+            if c == '\'' {
+                quoted = !quoted;
+                text.push(c);
+                continue;
+            }
+            if c == '$' && !quoted {
+                let mut number = String::new();
+                while let Some((_, d)) = chars.peek().copied().filter(|(_, d)| d.is_ascii_digit()) {
+                    number.push(d);
+                    chars.next();
+                }
+                if let Some(arg) = number
+                    .parse::<usize>()
+                    .ok()
+                    .and_then(|n| n.checked_sub(1))
+                    .and_then(|i| self.args.get(i))
+                {
+                    text.push('?');
+                    args.push(arg.clone());
+                    continue;
+                }
+                text.push('$');
+                text.push_str(&number);
+                continue;
+            }
+            text.push(c);
+        }
+        Sql { text, args }
+    }
+
     /// Puts this statement inside another: `before` and `after` must hold no placeholders,
     /// so the numbering of this statement's arguments stays right.
     pub(crate) fn nest(self, before: &str, after: &str) -> Self {
@@ -158,6 +204,39 @@ impl Sql {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn positional_placeholders_follow_their_uses() {
+        let sql = Sql::new("SELECT '$1', $2 WHERE a = $1 OR b = $1 AND c = $10")
+            .arg("x")
+            .arg(2i64)
+            .arg("3")
+            .arg("4")
+            .arg("5")
+            .arg("6")
+            .arg("7")
+            .arg("8")
+            .arg("9")
+            .arg("ten")
+            .positional();
+        assert_eq!(sql.text, "SELECT '$1', ? WHERE a = ? OR b = ? AND c = ?");
+        assert_eq!(
+            sql.args,
+            vec![
+                Arg::Int(2),
+                Arg::Text("x".into()),
+                Arg::Text("x".into()),
+                Arg::Text("ten".into())
+            ]
+        );
+        let anonymous = Sql::new("INSERT INTO t VALUES (?, ?)")
+            .arg("a")
+            .arg("b")
+            .positional();
+        assert_eq!(anonymous.args.len(), 2, "already positional");
+        let unknown = Sql::new("SELECT $3").arg("a").positional();
+        assert_eq!(unknown.text, "SELECT $3", "left for the database to refuse");
+    }
     use drifta_core::{Actor, Role, TenantId};
 
     #[test]
