@@ -132,7 +132,7 @@ fn insert_text(backend: Backend, table_and_columns: &str, width: usize, rows: us
 }
 
 /// Writes `rows` (each exactly `width` values) in statements of at most `per_statement` rows.
-async fn insert_rows(
+pub(crate) async fn insert_rows(
     tx: &mut Tx,
     table_and_columns: &str,
     width: usize,

@@ -11,7 +11,8 @@
 //! It is meant for benchmark generators and import tools, never for request handlers.
 
 use crate::audit::Change;
-use crate::db::{Backend, Store, Tx};
+use crate::bulk::insert_rows;
+use crate::db::{Backend, Store};
 use crate::error::StoreError;
 use crate::sql::{Arg, Sql};
 use drifta_core::cmdb::{ItemType, Lifecycle, RelationType};
@@ -75,65 +76,6 @@ const RELATION_WIDTH: usize = 5;
 const RELATION_ROWS: usize = 5_000;
 const SEARCH_WIDTH: usize = 5;
 const SEARCH_ROWS: usize = 5_000;
-
-/// `INSERT INTO table (columns) VALUES (…), (…)` for `rows` rows of `width` values, with
-/// anonymous placeholders on SQLite (see `bulk.rs`: named ones cost time quadratic in their
-/// number there) and numbered ones on PostgreSQL.
-fn insert_text(backend: Backend, table_and_columns: &str, width: usize, rows: usize) -> String {
-    let mut text = format!("INSERT INTO {table_and_columns} VALUES ");
-    let mut n = 0;
-    for r in 0..rows {
-        if r > 0 {
-            text.push_str(", ");
-        }
-        text.push('(');
-        for c in 0..width {
-            if c > 0 {
-                text.push_str(", ");
-            }
-            n += 1;
-            match backend {
-                Backend::Sqlite => text.push('?'),
-                Backend::Postgres => {
-                    text.push('$');
-                    text.push_str(&n.to_string());
-                }
-            }
-        }
-        text.push(')');
-    }
-    text
-}
-
-/// Writes `rows` (each exactly `width` values) in statements of at most `per_statement` rows.
-async fn insert_rows(
-    tx: &mut Tx,
-    table_and_columns: &str,
-    width: usize,
-    per_statement: usize,
-    rows: Vec<Vec<Arg>>,
-) -> Result<u64, StoreError> {
-    let backend = tx.backend();
-    let mut written = 0;
-    let mut full_text: Option<String> = None;
-    let mut rows = rows.into_iter().peekable();
-    while rows.peek().is_some() {
-        let batch: Vec<Vec<Arg>> = rows.by_ref().take(per_statement).collect();
-        let text = if batch.len() == per_statement {
-            full_text
-                .get_or_insert_with(|| {
-                    insert_text(backend, table_and_columns, width, per_statement)
-                })
-                .clone()
-        } else {
-            insert_text(backend, table_and_columns, width, batch.len())
-        };
-        let args: Vec<Arg> = batch.into_iter().flatten().collect();
-        debug_assert_eq!(args.len() % width, 0);
-        written += tx.execute(Sql { text, args }).await?;
-    }
-    Ok(written)
-}
 
 /// An item's search document as `Store::item_document` builds it (name; type, keys, owner
 /// and field values, one per line), lower-cased as `Tx::index_document` stores it.

@@ -8,9 +8,10 @@
 //! transactions, so the cost is a few statements per row rather than a dozen queries.
 
 use crate::audit::Change;
+use crate::bulk::insert_rows;
 use crate::db::Store;
 use crate::error::StoreError;
-use crate::sql::Sql;
+use crate::sql::{Arg, Sql};
 use drifta_core::cmdb::{ItemType, Lifecycle};
 use drifta_core::csv_import::{
     CellValue, ColumnKind, ColumnSpec, CsvError, ImportSchema, Limits, ParsedRow, RowProblem,
@@ -343,58 +344,47 @@ impl Store {
         let (new_rows, updates): (Vec<&ImportRow>, Vec<&ImportRow>) =
             rows.iter().partition(|r| r.existing.is_none());
         let mut queued: Vec<String> = Vec::with_capacity(rows.len());
-        let mut done = 0;
-        for chunk in new_rows.chunks(CHUNK) {
-            progress(done, total);
-            let mut sql = Sql::new(
-                "INSERT INTO items (tenant_id, id, item_type, name, location_id, owner, supplier_id, contract_id, serial_number, hostname, asset_tag, purchased_on, warranty_until, lifecycle, attributes, created_at, updated_at) VALUES ",
-            );
-            for (i, row) in chunk.iter().enumerate() {
-                let v = |k: &str| row.values.get(k).cloned().flatten();
-                let id = UserId::generate().to_string();
-                let attributes = serde_json::to_string(&row.attributes)
-                    .map_err(|e| StoreError::Inconsistent(e.to_string()))?;
-                sql = sql
-                    .push(if i == 0 { "(" } else { ", (" })
-                    .push_arg(tenant.as_str())
-                    .push(", ")
-                    .push_arg(id.as_str())
-                    .push(", ")
-                    .push_arg(item_type.as_str())
-                    .push(", ")
-                    .push_arg(v("name").unwrap_or_default());
-                for column in [
-                    "location",
-                    "owner",
-                    "supplier",
-                    "contract",
-                    "serial_number",
-                    "hostname",
-                    "asset_tag",
-                    "purchased_on",
-                    "warranty_until",
-                ] {
-                    sql = if column == "owner" {
-                        sql.push(", ").push_arg(v(column).unwrap_or_default())
-                    } else {
-                        sql.push(", ").push_arg(v(column))
-                    };
-                }
-                sql = sql
-                    .push(", ")
-                    .push_arg(row.lifecycle.unwrap_or(Lifecycle::Deployed).as_str())
-                    .push(", ")
-                    .push_arg(attributes)
-                    .push(", ")
-                    .push_arg(now)
-                    .push(", ")
-                    .push_arg(now)
-                    .push(")");
-                queued.push(id);
-            }
-            tx.execute_raw(sql).await.map_err(taken)?;
-            done += chunk.len();
+        progress(0, total);
+        let mut values: Vec<Vec<Arg>> = Vec::with_capacity(new_rows.len());
+        for row in &new_rows {
+            let v = |k: &str| row.values.get(k).cloned().flatten();
+            let id = UserId::generate().to_string();
+            let attributes = serde_json::to_string(&row.attributes)
+                .map_err(|e| StoreError::Inconsistent(e.to_string()))?;
+            values.push(vec![
+                tenant.as_str().into(),
+                id.as_str().into(),
+                item_type.as_str().into(),
+                v("name").unwrap_or_default().into(),
+                v("location").into(),
+                v("owner").unwrap_or_default().into(),
+                v("supplier").into(),
+                v("contract").into(),
+                v("serial_number").into(),
+                v("hostname").into(),
+                v("asset_tag").into(),
+                v("purchased_on").into(),
+                v("warranty_until").into(),
+                row.lifecycle.unwrap_or(Lifecycle::Deployed).as_str().into(),
+                attributes.into(),
+                now.into(),
+                now.into(),
+            ]);
+            queued.push(id);
         }
+        insert_rows(
+            &mut tx,
+            "items (tenant_id, id, item_type, name, location_id, owner, supplier_id, contract_id, serial_number, hostname, asset_tag, purchased_on, warranty_until, lifecycle, attributes, created_at, updated_at)",
+            17,
+            CHUNK,
+            values,
+        )
+        .await
+        .map_err(|e| match e {
+            StoreError::Database(e) => taken(e),
+            e => e,
+        })?;
+        let done = new_rows.len();
         // Attributes of updated items, read once, so a row's fields merge into them.
         let mut current: std::collections::HashMap<String, BTreeMap<String, String>> =
             std::collections::HashMap::new();
@@ -457,28 +447,7 @@ impl Store {
             tx.execute_raw(sql).await.map_err(taken)?;
             queued.push(id.clone());
         }
-        for chunk in queued.chunks(CHUNK) {
-            let mut sql = Sql::new(
-                "INSERT INTO search_queue (kind, object_id, tenant_id, queued_at) VALUES ",
-            );
-            for (i, id) in chunk.iter().enumerate() {
-                sql = sql
-                    .push(if i == 0 { "('item', " } else { ", ('item', " })
-                    .push_arg(id.as_str())
-                    .push(", ")
-                    .push_arg(tenant.as_str())
-                    .push(", ")
-                    .push_arg(now)
-                    .push(")");
-            }
-            // The same rule as Tx::queue_search: an entry queued again always moves on.
-            sql = sql.push(
-                " ON CONFLICT (kind, object_id) DO UPDATE SET queued_at = CASE \
-                 WHEN EXCLUDED.queued_at > search_queue.queued_at THEN EXCLUDED.queued_at \
-                 ELSE search_queue.queued_at + 1 END",
-            );
-            tx.execute(sql).await?;
-        }
+        tx.queue_search_many(tenant, "item", &queued, now).await?;
         // One audit entry per import, holding the file's fingerprint and what it did: the
         // file itself is the record of every row, and 100,000 entries would bury the log.
         use sha2::Digest;

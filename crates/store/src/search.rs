@@ -58,19 +58,41 @@ impl Tx {
         object_id: &str,
         now: i64,
     ) -> Result<(), StoreError> {
-        self.execute(
-            Sql::new(
-                "INSERT INTO search_queue (kind, object_id, tenant_id, queued_at) VALUES ($1, $2, $3, $4) \
-                 ON CONFLICT (kind, object_id) DO UPDATE SET queued_at = CASE \
+        self.queue_search_many(tenant, kind, &[object_id], now)
+            .await
+    }
+
+    /// [`Tx::queue_search`] for many objects of one tenant, 500 per statement.
+    pub(crate) async fn queue_search_many(
+        &mut self,
+        tenant: &TenantId,
+        kind: &str,
+        object_ids: &[impl AsRef<str>],
+        now: i64,
+    ) -> Result<(), StoreError> {
+        for chunk in object_ids.chunks(500) {
+            let mut sql = Sql::new(
+                "INSERT INTO search_queue (kind, object_id, tenant_id, queued_at) VALUES ",
+            );
+            for (i, id) in chunk.iter().enumerate() {
+                sql = sql
+                    .push(if i == 0 { "(" } else { ", (" })
+                    .push_arg(kind)
+                    .push(", ")
+                    .push_arg(id.as_ref())
+                    .push(", ")
+                    .push_arg(tenant.as_str())
+                    .push(", ")
+                    .push_arg(now)
+                    .push(")");
+            }
+            self.execute(sql.push(
+                " ON CONFLICT (kind, object_id) DO UPDATE SET queued_at = CASE \
                  WHEN EXCLUDED.queued_at > search_queue.queued_at THEN EXCLUDED.queued_at \
                  ELSE search_queue.queued_at + 1 END",
-            )
-            .arg(kind)
-            .arg(object_id)
-            .arg(tenant.as_str())
-            .arg(now),
-        )
-        .await?;
+            ))
+            .await?;
+        }
         Ok(())
     }
 
