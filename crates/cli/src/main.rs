@@ -477,14 +477,41 @@ async fn serve(store: Store, config: &Config, banner: Option<String>) -> Result<
     tracing::info!(address = %config.listen, backend = ?store.backend(), "drifta is listening");
     let sweeper = tokio::spawn(sweep_heartbeats(store.clone()));
     let indexer = store.spawn_search_indexer();
+    let engine = match drifta_monitor::probe::Prober::new() {
+        Ok(prober) => Some(drifta_monitor::engine::spawn(
+            store.clone(),
+            prober,
+            drifta_monitor::engine::EngineConfig::new(node_id(config.listen)),
+        )),
+        Err(e) => {
+            // The web and the service desk keep working; only active checks are missing.
+            tracing::error!(error = %e, "monitoring engine not started");
+            None
+        }
+    };
     if let Some(b) = banner {
         println!("{b}");
     }
     drifta_web::serve(listener, state, shutdown_signal()).await?;
     sweeper.abort();
     indexer.abort();
+    if let Some(engine) = engine {
+        engine.shutdown().await;
+    }
     store.close().await;
     Ok(())
+}
+
+/// This node's name in the monitor lease table: host name and listening address. Stable
+/// across restarts, so a node that crashed and came back takes its own leases up again at
+/// once instead of waiting for them to expire; two nodes on one host differ by port.
+fn node_id(listen: std::net::SocketAddr) -> String {
+    let host = std::fs::read_to_string("/etc/hostname")
+        .ok()
+        .map(|h| h.trim().to_string())
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "drifta".into());
+    format!("{host}-{listen}")
 }
 
 /// Checks heartbeats that have gone quiet; pings themselves are judged when they arrive.

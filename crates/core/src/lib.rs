@@ -37,6 +37,7 @@ pub mod impact_svg;
 pub mod item_fields;
 pub mod lang;
 pub mod monitor;
+pub mod monitor_history;
 pub mod password;
 pub mod role;
 pub mod scope;

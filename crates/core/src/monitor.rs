@@ -2249,6 +2249,13 @@ impl RollupRecorder {
             .collect()
     }
 
+    /// Minutes recorded but not yet returned by [`RollupRecorder::flush`] (the current one,
+    /// and any a late outcome reopened), so a snapshot of the hour so far can be stored
+    /// before the minute ends.
+    pub fn open_minutes(&self) -> impl Iterator<Item = &MinuteRollup> {
+        self.open.values()
+    }
+
     fn minute(&mut self, at: Timestamp) -> &mut MinuteRollup {
         self.open
             .entry(floor_to(at, 60))

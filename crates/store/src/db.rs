@@ -223,7 +223,7 @@ impl Store {
         self.clock.now()
     }
 
-    pub(crate) fn now_ms(&self) -> i64 {
+    pub fn now_ms(&self) -> i64 {
         self.clock.now().as_millisecond()
     }
 

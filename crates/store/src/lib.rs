@@ -7,6 +7,7 @@
 mod audit;
 mod bulk;
 mod bulk_inventory;
+mod checks;
 mod db;
 pub mod demo;
 mod demo_inventory;
@@ -34,6 +35,10 @@ mod users;
 pub use audit::{AuditFilter, AuditPage};
 pub use bulk::{BulkActor, BulkComment, BulkLoaded, BulkTicket, DatasetStats};
 pub use bulk_inventory::{BulkItem, BulkItemsLoaded, BulkRelation};
+pub use checks::{
+    EngineMonitor, HourRow, LEASE_BUCKETS, Maintenance, MaintenanceSchedule, MaintenanceTarget,
+    NewCheck, NewMaintenance, StateChange, bucket_of, check_settings,
+};
 pub use db::{Backend, ConnectOptions, Store, redact_url};
 pub use error::StoreError;
 pub use extras::{Attachment, MAX_ATTACHMENT_BYTES, normalise_tag, sniff_content_type};

@@ -69,6 +69,7 @@ pub static MIGRATIONS: &[Migration] = &[
     migration!(12, "0012", "article_search"),
     migration!(13, "0013", "inventory_indexes"),
     migration!(14, "0014", "status_pages"),
+    migration!(15, "0015", "checks"),
 ];
 
 /// Where a database stands against this binary's migrations.

@@ -44,6 +44,14 @@ pub struct Monitor {
     /// The inventory item this monitor watches (a backup server, a link), and its name.
     pub item_id: Option<String>,
     pub item_name: String,
+    /// What an active check probes, as the engine's kind-tagged JSON; `{}` for heartbeats.
+    pub probe: String,
+    pub timeout_secs: i64,
+    pub retries: i64,
+    pub degraded_above_ms: Option<i64>,
+    /// Where the service is; a maintenance window of this location covers the monitor.
+    pub location_id: Option<String>,
+    pub location_name: String,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -53,45 +61,49 @@ pub enum PingOutcome {
     Fail,
 }
 
-type MonitorRow = (
-    String,
-    String,
-    String,
-    String,
-    String,
-    i64,
-    i64,
-    String,
-    i64,
-    String,
-    Option<i64>,
-    String,
-    Option<String>,
-    String,
-    Option<String>,
-    String,
-);
-const MONITOR_SELECT: &str = "SELECT m.id, m.tenant_id, t.name, m.name, m.kind, m.period_secs, m.grace_secs, m.state, m.state_since, m.reason, m.last_success_at, m.last_payload, m.ticket_id, t.time_zone, m.item_id, COALESCE(i.name, '') FROM monitors m JOIN tenants t ON t.id = m.tenant_id LEFT JOIN items i ON i.id = m.item_id";
+const MONITOR_SELECT: &str = "SELECT m.id, m.tenant_id, t.name, m.name, m.kind, m.period_secs, m.grace_secs, m.state, m.state_since, m.reason, m.last_success_at, m.last_payload, m.ticket_id, t.time_zone, m.item_id, COALESCE(i.name, ''), m.probe, m.timeout_secs, m.retries, m.degraded_above_ms, m.location_id, COALESCE(l.name, '') FROM monitors m JOIN tenants t ON t.id = m.tenant_id LEFT JOIN items i ON i.id = m.item_id LEFT JOIN locations l ON l.id = m.location_id";
+
+/// Tuples decode at most 16 columns, so a monitor row is read field by field.
+struct MonitorRow(Monitor);
+
+impl<'r, R: sqlx::Row> sqlx::FromRow<'r, R> for MonitorRow
+where
+    usize: sqlx::ColumnIndex<R>,
+    String: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    i64: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    Option<String>: sqlx::Decode<'r, R::Database>,
+    Option<i64>: sqlx::Decode<'r, R::Database>,
+{
+    fn from_row(row: &'r R) -> Result<Self, sqlx::Error> {
+        Ok(MonitorRow(Monitor {
+            id: row.try_get(0)?,
+            tenant_id: TenantId::from_db(row.try_get::<String, _>(1)?),
+            tenant_name: row.try_get(2)?,
+            name: row.try_get(3)?,
+            kind: row.try_get(4)?,
+            period_secs: row.try_get(5)?,
+            grace_secs: row.try_get(6)?,
+            state: row.try_get(7)?,
+            state_since: row.try_get(8)?,
+            reason: row.try_get(9)?,
+            last_success_at: row.try_get(10)?,
+            last_payload: row.try_get(11)?,
+            ticket_id: row.try_get(12)?,
+            time_zone: row.try_get(13)?,
+            item_id: row.try_get(14)?,
+            item_name: row.try_get(15)?,
+            probe: row.try_get(16)?,
+            timeout_secs: row.try_get(17)?,
+            retries: row.try_get(18)?,
+            degraded_above_ms: row.try_get(19)?,
+            location_id: row.try_get(20)?,
+            location_name: row.try_get(21)?,
+        }))
+    }
+}
 
 fn monitor_from_row(r: MonitorRow) -> Monitor {
-    Monitor {
-        id: r.0,
-        tenant_id: TenantId::from_db(r.1),
-        tenant_name: r.2,
-        name: r.3,
-        kind: r.4,
-        period_secs: r.5,
-        grace_secs: r.6,
-        state: r.7,
-        state_since: r.8,
-        reason: r.9,
-        last_success_at: r.10,
-        last_payload: r.11,
-        ticket_id: r.12,
-        time_zone: r.13,
-        item_id: r.14,
-        item_name: r.15,
-    }
+    r.0
 }
 
 /// What the rules say about one heartbeat now, from its last pings.
@@ -410,19 +422,57 @@ impl Store {
         // The ticket is written after the state change is committed: a crash in between
         // leaves the monitor down without a ticket, which the next sweep does not repeat, so
         // the open-ticket step looks at ticket_id rather than at the transition.
+        self.outage_ticket(Outage {
+            id,
+            tenant: &tenant,
+            name: &name,
+            state: verdict.state,
+            reason: &verdict.reason,
+            ticket_id,
+            recovered: "reported success again",
+        })
+        .await?;
+        Ok(true)
+    }
+}
+
+/// A monitor's state change as far as its outage ticket is concerned.
+pub(crate) struct Outage<'a> {
+    pub id: &'a str,
+    pub tenant: &'a TenantId,
+    pub name: &'a str,
+    pub state: MonitorState,
+    pub reason: &'a str,
+    /// The ticket of the open outage, if any.
+    pub ticket_id: Option<String>,
+    /// How a recovery note ends the sentence after the monitor's name.
+    pub recovered: &'a str,
+}
+
+impl Store {
+    /// Opens the outage ticket of a monitor that went down (unless one is open), or notes
+    /// the recovery on it and lets it go. Called after the state change is committed.
+    pub(crate) async fn outage_ticket(&self, outage: Outage<'_>) -> Result<(), StoreError> {
+        let Outage {
+            id,
+            tenant,
+            name,
+            state,
+            reason,
+            ticket_id,
+            recovered,
+        } = outage;
+        let system = Actor::system(format!("drifta monitor: {name}"));
         let scope = Scope::new(system, [(tenant.clone(), Role::Technician)]);
-        if verdict.state == MonitorState::Down && ticket_id.is_none() {
+        if state == MonitorState::Down && ticket_id.is_none() {
             let ticket = self
                 .create_ticket(
                     &scope,
                     NewTicket {
                         tenant_id: tenant.clone(),
                         kind: TicketKind::Incident,
-                        title: format!("{name}: {}", verdict.reason)
-                            .chars()
-                            .take(120)
-                            .collect(),
-                        description: verdict.reason.clone(),
+                        title: format!("{name}: {reason}").chars().take(120).collect(),
+                        description: reason.to_string(),
                         requester_id: None,
                         location_id: None,
                         category: "monitor".into(),
@@ -452,21 +502,16 @@ impl Store {
                     tracing::warn!(error = %e, monitor = id, "outage ticket not linked to its item");
                 }
             }
-        } else if verdict.state == MonitorState::Up
+        } else if matches!(state, MonitorState::Up | MonitorState::Paused)
             && let Some(ticket_id) = ticket_id
         {
             // Recovery is noted on the outage's ticket; a technician resolves it.
             let _ = self
-                .add_comment(
-                    &scope,
-                    &ticket_id,
-                    &format!("{name} reported success again."),
-                    false,
-                )
+                .add_comment(&scope, &ticket_id, &format!("{name} {recovered}."), false)
                 .await;
             self.execute(Sql::new("UPDATE monitors SET ticket_id = NULL WHERE id = $1").arg(id))
                 .await?;
         }
-        Ok(true)
+        Ok(())
     }
 }

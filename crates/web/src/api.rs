@@ -27,6 +27,8 @@ use serde_json::{Value, json};
 // the extractors and problems here.
 #[path = "api_inventory.rs"]
 mod inventory;
+#[path = "api_monitors.rs"]
+mod monitors;
 
 const OPENAPI: &str = include_str!("../openapi.json");
 
@@ -73,6 +75,7 @@ pub fn routes() -> Router<AppState> {
         .route("/kb", get(articles).post(create_article))
         .route("/kb/{id}", get(article))
         .merge(inventory::routes())
+        .merge(monitors::routes())
         .fallback(no_such_endpoint)
 }
 

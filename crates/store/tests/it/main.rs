@@ -3,6 +3,7 @@
 
 mod audit;
 mod bulk;
+mod checks;
 mod demo;
 mod import;
 mod inventory;

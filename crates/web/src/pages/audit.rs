@@ -15,8 +15,9 @@ use drifta_store::AuditFilter;
 use serde::Deserialize;
 use serde_json::Value;
 
-pub const OBJECT_TYPES: [&str; 15] = [
+pub const OBJECT_TYPES: [&str; 16] = [
     "monitor",
+    "maintenance",
     "priority_matrix",
     "tenant",
     "location",

@@ -3,6 +3,7 @@
 mod account;
 mod admin_users;
 mod audit;
+mod checks;
 mod dashboard;
 mod desk;
 mod gdpr;
@@ -61,6 +62,14 @@ pub fn routes() -> Router<AppState> {
         .route("/search", get(tickets::search))
         .route("/monitors", get(monitors::list).post(monitors::create))
         .route("/monitors/{id}/status-page", post(status::set_shown))
+        .route("/monitors/checks", post(checks::create))
+        .route("/monitors/{id}", get(checks::show))
+        .route("/monitors/{id}/pause", post(checks::set_paused))
+        .route("/monitors/maintenance", post(checks::create_maintenance))
+        .route(
+            "/monitors/maintenance/{id}/delete",
+            post(checks::delete_maintenance),
+        )
         .route("/status", post(status::set_public))
         .route("/status/{slug}", get(status::page))
         .route(

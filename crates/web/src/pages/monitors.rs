@@ -12,8 +12,10 @@ use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use drifta_core::monitor::MonitorKind;
 use drifta_core::{Permission, TenantId, TenantKind};
-use drifta_store::{PingOutcome, StoreError};
+use drifta_monitor::probe::DnsRecord;
+use drifta_store::{Maintenance, MaintenanceSchedule, MaintenanceTarget, PingOutcome, StoreError};
 use jiff::SignedDuration;
 use serde::Deserialize;
 
@@ -32,6 +34,19 @@ pub struct MonitorRow {
     item: Option<(String, String)>,
     id: String,
     on_status_page: bool,
+    can_edit: bool,
+    /// An active check (not a heartbeat): its kind and what it probes.
+    check: Option<(String, String)>,
+    paused: bool,
+}
+
+/// A maintenance window as the monitors page lists it.
+pub struct MaintenanceRow {
+    id: String,
+    title: String,
+    tenant: String,
+    applies_to: String,
+    when: String,
     can_edit: bool,
 }
 
@@ -55,6 +70,12 @@ struct MonitorsPage {
     status_pages: Vec<StatusPageRow>,
     new_url: Option<String>,
     form_error: Option<String>,
+    kinds: Vec<(&'static str, String)>,
+    records: Vec<&'static str>,
+    /// Where a check or window can apply: (value, label), per municipality.
+    locations: Vec<(String, String)>,
+    maintenance: Vec<MaintenanceRow>,
+    weekdays: Vec<(u8, String)>,
 }
 
 fn public_base(headers: &HeaderMap) -> String {
@@ -70,7 +91,7 @@ fn public_base(headers: &HeaderMap) -> String {
     format!("{scheme}://{host}")
 }
 
-async fn page(
+pub(super) async fn page(
     state: &AppState,
     ctx: &Ctx,
     new_url: Option<String>,
@@ -112,13 +133,28 @@ async fn page(
                 .map(|t| local_time(t, zone))
                 .unwrap_or_else(|| ctx.tr.t("never")),
             payload: m.last_payload,
-            expected: ctx.tr.t_with(
-                "monitors-every",
-                &[
-                    ("period", &(m.period_secs / 60).to_string()),
-                    ("grace", &(m.grace_secs / 60).to_string()),
-                ],
-            ),
+            expected: if m.kind == "heartbeat" {
+                ctx.tr.t_with(
+                    "monitors-every",
+                    &[
+                        ("period", &(m.period_secs / 60).to_string()),
+                        ("grace", &(m.grace_secs / 60).to_string()),
+                    ],
+                )
+            } else {
+                ctx.tr.t_with(
+                    "monitors-check-every",
+                    &[("seconds", &m.period_secs.to_string())],
+                )
+            },
+            check: (m.kind != "heartbeat").then(|| {
+                (
+                    ctx.tr
+                        .t(&format!("monitor-kind-{}", m.kind.replace('_', "-"))),
+                    super::checks::probe_summary(&m.probe),
+                )
+            }),
+            paused: m.state == "paused",
             item: m.item_id.map(|id| (id, m.item_name)),
             on_status_page: settings.shown.contains(&m.id),
             can_edit: ctx.scope.can(&m.tenant_id, Permission::Operate),
@@ -129,7 +165,7 @@ async fn page(
             ticket,
         });
     }
-    let tenants = state
+    let tenants: Vec<(String, String)> = state
         .store
         .list_tenants(&view)
         .await
@@ -137,6 +173,30 @@ async fn page(
         .into_iter()
         .filter(|t| t.kind == TenantKind::Municipality && ctx.scope.can(&t.id, Permission::Operate))
         .map(|t| (t.id.to_string(), t.name))
+        .collect();
+    let locations = state
+        .store
+        .list_locations(&view, None)
+        .await
+        .map_err(|e| ctx.store_err(e))?
+        .into_iter()
+        .filter(|l| ctx.scope.can(&l.tenant_id, Permission::Operate))
+        .map(|l| {
+            let tenant = tenants
+                .iter()
+                .find(|(id, _)| *id == l.tenant_id.to_string())
+                .map(|(_, name)| name.as_str())
+                .unwrap_or_default();
+            (l.id.to_string(), format!("{tenant}: {}", l.name))
+        })
+        .collect();
+    let maintenance = state
+        .store
+        .list_maintenance(&view)
+        .await
+        .map_err(|e| ctx.store_err(e))?
+        .into_iter()
+        .map(|w| maintenance_row(&ctx.tr, ctx, w))
         .collect();
     let status = if form_error.is_some() {
         StatusCode::UNPROCESSABLE_ENTITY
@@ -162,10 +222,69 @@ async fn page(
             .collect(),
         new_url,
         form_error,
+        kinds: MonitorKind::ALL
+            .iter()
+            .filter(|k| k.is_active())
+            .map(|k| {
+                (
+                    k.as_str(),
+                    ctx.tr
+                        .t(&format!("monitor-kind-{}", k.as_str().replace('_', "-"))),
+                )
+            })
+            .collect(),
+        records: DnsRecord::ALL.iter().map(|r| r.as_str()).collect(),
+        locations,
+        maintenance,
+        weekdays: (1..=7)
+            .map(|d| (d, ctx.tr.t(&format!("weekday-{d}"))))
+            .collect(),
     };
     let mut res = html(ctx.tr, &body)?;
     *res.status_mut() = status;
     Ok(res)
+}
+
+fn maintenance_row(tr: &crate::i18n::Tr, ctx: &Ctx, w: Maintenance) -> MaintenanceRow {
+    let when = match w.schedule {
+        MaintenanceSchedule::Once { starts_at, ends_at } => format!(
+            "{} – {}",
+            local_time(starts_at, &w.time_zone),
+            local_time(ends_at, &w.time_zone)
+        ),
+        MaintenanceSchedule::Weekly {
+            weekdays,
+            start_minute,
+            duration_mins,
+        } => {
+            let days: Vec<String> = (1..=7u8)
+                .filter(|d| weekdays & (1 << (d - 1)) != 0)
+                .map(|d| tr.t(&format!("weekday-{d}")))
+                .collect();
+            tr.t_with(
+                "maintenance-weekly-at",
+                &[
+                    ("days", &days.join(", ")),
+                    (
+                        "time",
+                        &format!("{:02}:{:02}", start_minute / 60, start_minute % 60),
+                    ),
+                    ("minutes", &duration_mins.to_string()),
+                ],
+            )
+        }
+    };
+    MaintenanceRow {
+        applies_to: match &w.target {
+            MaintenanceTarget::Tenant => tr.t("maintenance-whole-municipality"),
+            _ => w.target_name.clone(),
+        },
+        can_edit: ctx.scope.can(&w.tenant_id, Permission::Operate),
+        id: w.id,
+        title: w.title,
+        tenant: w.tenant_name,
+        when,
+    }
 }
 
 pub async fn list(State(state): State<AppState>, ctx: Ctx) -> Result<Response, PageError> {

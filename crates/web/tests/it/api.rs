@@ -256,6 +256,15 @@ async fn every_documented_path_is_served() {
     assert_eq!(res.status(), 201);
     let attachment: Value = res.json().await.unwrap();
     let res = c
+        .post(server.url("/api/v1/monitors"))
+        .bearer_auth(&token)
+        .json(&json!({"tenant_id": some_tenant, "name": "Dokumentert sjekk", "probe": {"kind": "icmp", "host": "192.0.2.1"}}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 201);
+    let monitor: Value = res.json().await.unwrap();
+    let res = c
         .post(server.url("/api/v1/items"))
         .bearer_auth(&token)
         .json(&json!({"tenant_id": some_tenant, "item_type": "laptop", "name": "Dokumentert PC"}))
@@ -285,6 +294,10 @@ async fn every_documented_path_is_served() {
             .replace(
                 "/attachments/{id}",
                 &format!("/attachments/{}", attachment["id"].as_str().unwrap()),
+            )
+            .replace(
+                "/monitors/{id}",
+                &format!("/monitors/{}", monitor["id"].as_str().unwrap()),
             )
             .replace(
                 "/items/{id}",

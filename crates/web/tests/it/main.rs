@@ -4,6 +4,7 @@
 mod api;
 mod api_inventory;
 mod browser;
+mod checks;
 mod inventory_pages;
 mod isolation;
 mod kb;
