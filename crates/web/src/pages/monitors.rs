@@ -128,10 +128,12 @@ pub(super) async fn page(
             state_name: ctx.tr.t(&format!("monitor-state-{}", m.state)),
             reason: m.reason,
             since: local_time(m.state_since, zone),
-            last_success: m
-                .last_success_at
-                .map(|t| local_time(t, zone))
-                .unwrap_or_else(|| ctx.tr.t("never")),
+            // Active checks are judged by their state; only heartbeats report successes.
+            last_success: match m.last_success_at {
+                Some(t) => local_time(t, zone),
+                None if m.kind == "heartbeat" => ctx.tr.t("never"),
+                None => "–".into(),
+            },
             payload: m.last_payload,
             expected: if m.kind == "heartbeat" {
                 ctx.tr.t_with(

@@ -1060,3 +1060,130 @@ async fn anyone_reads_a_public_status_page() {
     screenshot(b, "status-page").await;
     b.clone().close().await.unwrap();
 }
+
+/// A web server for a check to watch, whose answer the test switches.
+async fn switchable_target(status: std::sync::Arc<std::sync::atomic::AtomicU16>) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        while let Ok((mut socket, _)) = listener.accept().await {
+            let code = status.load(std::sync::atomic::Ordering::SeqCst);
+            tokio::spawn(async move {
+                let mut buf = [0u8; 2048];
+                let _ = socket.read(&mut buf).await;
+                let reply = format!(
+                    "HTTP/1.1 {code} X\r\ncontent-length: 9\r\nconnection: close\r\n\r\nVelkommen"
+                );
+                let _ = socket.write_all(reply.as_bytes()).await;
+            });
+        }
+    });
+    format!("http://{addr}/")
+}
+
+/// Reloads the page until the element matching `css` contains `needle`.
+async fn reload_until(b: &Client, css: &str, needle: &str) -> String {
+    for _ in 0..60 {
+        b.refresh().await.unwrap();
+        if let Ok(el) = b.find(Locator::Css(css)).await
+            && let Ok(text) = el.text().await
+            && text.contains(needle)
+        {
+            return text;
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    panic!("{css} never contained {needle:?}");
+}
+
+/// A technician adds an HTTP check in the form; the engine finds the service failing, the
+/// monitors page shows it down with its ticket; then a weekly maintenance window is planned
+/// and the check is paused.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_technician_adds_a_check_and_sees_the_outage() {
+    if !enabled() {
+        return;
+    }
+    let server = start_on(sqlite().await, WebConfig::default()).await;
+    let status = std::sync::Arc::new(std::sync::atomic::AtomicU16::new(200));
+    let url = switchable_target(status.clone()).await;
+    let engine = drifta_monitor::engine::spawn(
+        server.store.clone(),
+        drifta_monitor::probe::Prober::new().unwrap(),
+        drifta_monitor::engine::EngineConfig {
+            reload_every: Duration::from_millis(200),
+            history_every: Duration::from_millis(500),
+            interval_override: Some(Duration::from_millis(200)),
+            ..drifta_monitor::engine::EngineConfig::new("browser-test")
+        },
+    );
+    let br = browser().await;
+    let b = &br.client;
+    sign_in(b, &server, "tekniker.nord").await;
+    b.goto(&server.url("/monitors")).await.unwrap();
+    select_text(b, "ck-tenant", "Fjordvik kommune").await;
+    type_into(b, "ck-name", "Intranett").await;
+    select_text(b, "ck-kind", "HTTP(S)").await;
+    type_into(b, "ck-url", &url).await;
+    type_into(b, "ck-keyword", "Velkommen").await;
+    click(b, "create-check").await;
+    let table = wait_for_text(b, "#monitors", "Intranett").await;
+    assert!(table.contains("127.0.0.1"), "{table}");
+
+    status.store(503, std::sync::atomic::Ordering::SeqCst);
+    // tekniker.nord reads Norwegian.
+    let table = reload_until(b, "#monitors", "503").await;
+    assert!(table.contains("Nede"), "{table}");
+    let row = b
+        .find(Locator::XPath(
+            "//table[@id='monitors']//tr[contains(., 'Intranett')]",
+        ))
+        .await
+        .unwrap();
+    assert!(
+        row.find(Locator::Css("a[href^='/tickets/']")).await.is_ok(),
+        "the outage links its ticket"
+    );
+    screenshot(b, "monitors-outage").await;
+    row.find(Locator::LinkText("Intranett"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_for_text(b, "#monitor-state", "Nede").await;
+
+    b.goto(&server.url("/monitors")).await.unwrap();
+    select_text(b, "mw-tenant", "Fjordvik kommune").await;
+    type_into(b, "mw-title", "Patch-tirsdag").await;
+    click(b, "mw-weekly").await;
+    click(b, "mw-day-2").await;
+    // A time input's typing rules follow the browser's locale; setting the value is not.
+    b.execute(
+        "document.getElementById('mw-time').value = '22:00';",
+        vec![],
+    )
+    .await
+    .unwrap();
+    type_into(b, "mw-duration", "120").await;
+    click(b, "create-maintenance").await;
+    let windows = wait_for_text(b, "#maintenance-windows", "Patch-tirsdag").await;
+    assert!(windows.contains("22:00"), "{windows}");
+
+    let row = b
+        .find(Locator::XPath(
+            "//table[@id='monitors']//tr[contains(., 'Intranett')]",
+        ))
+        .await
+        .unwrap();
+    row.find(Locator::Css("button.pause-toggle"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_for_text(b, "#monitors", "Gjenoppta").await;
+    b.clone().close().await.unwrap();
+    engine.shutdown().await;
+}
