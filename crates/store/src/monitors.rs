@@ -256,6 +256,17 @@ impl Store {
             .ok_or(StoreError::NotFound)
     }
 
+    /// A fingerprint of the monitors in scope that changes with any state change, creation
+    /// or removal: the operations wall's live stream polls it.
+    pub async fn monitors_version(&self, scope: &Scope) -> Result<i64, StoreError> {
+        // The state's length is mixed in because two changes may share an instant (and a
+        // frozen test clock makes every change share one).
+        let sql = Sql::new("SELECT COUNT(*), CAST(COALESCE(SUM((m.state_since + LENGTH(m.state) * 104729) % 1000003), 0) AS BIGINT) FROM monitors m WHERE ")
+            .in_scope(scope, Permission::ReadAll, "m.tenant_id");
+        let (count, sum): (i64, i64) = self.fetch_optional(sql).await?.unwrap_or((0, 0));
+        Ok(count.wrapping_mul(1_000_003).wrapping_add(sum))
+    }
+
     /// Monitors in scope, problems first.
     pub async fn list_monitors(&self, scope: &Scope) -> Result<Vec<Monitor>, StoreError> {
         let sql = Sql::new(format!("{MONITOR_SELECT} WHERE "))

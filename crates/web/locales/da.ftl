@@ -859,3 +859,4 @@ action-pause = satte på pause
 action-resume = genoptog
 object-maintenance = Vedligeholdelsesvindue
 action-delete = slettede
+wall-heading = Driftsvæg

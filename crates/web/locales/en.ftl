@@ -859,3 +859,4 @@ action-pause = paused
 action-resume = resumed
 object-maintenance = Maintenance window
 action-delete = deleted
+wall-heading = Operations wall

@@ -859,3 +859,4 @@ action-pause = satte på pause
 action-resume = gjenopptok
 object-maintenance = Vedlikeholdsvindu
 action-delete = slettet
+wall-heading = Driftsvegg

@@ -485,6 +485,74 @@ pub async fn show(
     html(ctx.tr, &body)
 }
 
+/// One tile of the operations wall.
+pub struct WallTile {
+    name: String,
+    tenant: String,
+    state: String,
+    state_name: String,
+    reason: String,
+    since: String,
+}
+
+#[derive(Template)]
+#[template(path = "wall.html")]
+struct WallPage {
+    tr: Tr,
+    shell: Option<Shell>,
+    /// (state, its name, how many), problems first.
+    counts: Vec<(&'static str, String, usize)>,
+    tiles: Vec<WallTile>,
+}
+
+/// The operations wall: every monitor of every municipality the technician serves, problems
+/// first, updated live. Built for a wall screen: big type, colour and words for each state.
+pub async fn wall(State(state): State<AppState>, ctx: Ctx) -> Result<Response, PageError> {
+    if !ctx.scope.can_anywhere(Permission::ReadAll) {
+        return Err(PageError::Forbidden(ctx.tr));
+    }
+    let monitors = state
+        .store
+        .list_monitors(&ctx.view_scope())
+        .await
+        .map_err(|e| ctx.store_err(e))?;
+    let order = ["down", "degraded", "maintenance", "paused", "up"];
+    let counts = order
+        .iter()
+        .map(|s| {
+            (
+                *s,
+                ctx.tr.t(&format!("monitor-state-{s}")),
+                monitors.iter().filter(|m| m.state == *s).count(),
+            )
+        })
+        .collect();
+    let mut tiles: Vec<WallTile> = monitors
+        .into_iter()
+        .map(|m| WallTile {
+            state_name: ctx.tr.t(&format!("monitor-state-{}", m.state)),
+            since: local_time(m.state_since, &m.time_zone),
+            name: m.name,
+            tenant: m.tenant_name,
+            state: m.state,
+            reason: m.reason,
+        })
+        .collect();
+    tiles.sort_by_key(|t| {
+        order
+            .iter()
+            .position(|s| *s == t.state)
+            .unwrap_or(order.len())
+    });
+    let body = WallPage {
+        tr: ctx.tr,
+        shell: Some(Shell::build(&state, &ctx, "/wall").await?),
+        counts,
+        tiles,
+    };
+    html(ctx.tr, &body)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

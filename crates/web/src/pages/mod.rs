@@ -79,6 +79,8 @@ pub fn routes() -> Router<AppState> {
                 .layer(axum::extract::DefaultBodyLimit::max(16 * 1024)),
         )
         .route("/live/tickets", get(crate::live::tickets))
+        .route("/live/monitors", get(crate::live::monitors))
+        .route("/wall", get(checks::wall))
         .route("/reports/time", get(reports::time_report))
         .route("/reports/time.csv", get(reports::time_report_csv))
         .route("/tickets", get(tickets::queue).post(tickets::create))

@@ -359,3 +359,103 @@ async fn checks_and_maintenance_through_the_api() {
         assert_eq!(res.status(), 204, "{label}");
     }
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_wall_puts_problems_first_and_streams_changes() {
+    let config = drifta_web::WebConfig {
+        live_poll: std::time::Duration::from_millis(100),
+        ..drifta_web::WebConfig::default()
+    };
+    let server = crate::support::start_on(drifta_store::testing::sqlite().await, config).await;
+    let fjordvik = tenant_id(&server, "fjordvik").await;
+    let scope = server
+        .store
+        .installation_scope(Actor::system("t"))
+        .await
+        .unwrap();
+    let tenant = drifta_core::TenantId::parse(&fjordvik).unwrap();
+    let mut ids = Vec::new();
+    for name in ["Aaa skole-wifi", "Zzz sakssystem"] {
+        let m = server
+            .store
+            .create_check_monitor(
+                &scope,
+                drifta_store::NewCheck {
+                    tenant_id: tenant.clone(),
+                    name: name.into(),
+                    kind: drifta_core::monitor::MonitorKind::Tcp,
+                    probe: json!({ "kind": "tcp", "host": "192.0.2.1", "port": 443 }),
+                    interval_secs: 60,
+                    timeout_secs: 10,
+                    retries: 2,
+                    degraded_above_ms: None,
+                    location_id: None,
+                },
+            )
+            .await
+            .unwrap();
+        ids.push(m.id);
+    }
+    let (tech, _) = sign_in(&server, "tekniker.nord").await;
+    let mut stream = tech.get(server.url("/live/monitors")).send().await.unwrap();
+    assert_eq!(stream.headers()["content-type"], "text/event-stream");
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    // The engine finds the second one down.
+    server
+        .store
+        .record_state_changes(&[drifta_store::StateChange {
+            monitor_id: ids[1].clone(),
+            at: server.store.now_ms(),
+            from: drifta_core::monitor::MonitorState::Up,
+            to: drifta_core::monitor::MonitorState::Down,
+            reason: "connection refused".into(),
+            announced: false,
+        }])
+        .await
+        .unwrap();
+    let mut seen = String::new();
+    let got = tokio::time::timeout(std::time::Duration::from_secs(5), async {
+        while let Some(chunk) = stream.chunk().await.unwrap() {
+            seen.push_str(&String::from_utf8_lossy(&chunk));
+            if seen.contains("event: changed") {
+                return true;
+            }
+        }
+        false
+    })
+    .await;
+    assert_eq!(
+        got,
+        Ok(true),
+        "no change event: {seen}; version now {:?}",
+        server.store.monitors_version(&scope).await
+    );
+
+    let wall = tech
+        .get(server.url("/wall"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let down = wall
+        .find("Zzz sakssystem")
+        .expect("the down monitor is on the wall");
+    let up = wall
+        .find("Aaa skole-wifi")
+        .expect("the up monitor is on the wall");
+    assert!(down < up, "problems first");
+    assert!(wall.contains("connection refused"));
+    // A technician of another municipality sees neither.
+    let (dk, _) = sign_in(&server, "tekniker.dk").await;
+    let wall = dk
+        .get(server.url("/wall"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(!wall.contains("Zzz sakssystem"));
+}
