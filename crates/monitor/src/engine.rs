@@ -13,8 +13,7 @@ use drifta_core::monitor::{
 };
 use drifta_core::monitor_history::{HourRecord, PackedMinutes, hour_start};
 use drifta_store::{
-    EngineMonitor, HourRow, Maintenance, MaintenanceSchedule, MaintenanceTarget, StateChange,
-    Store, check_settings,
+    EngineMonitor, HourRow, Maintenance, MaintenanceTarget, StateChange, Store, check_settings,
 };
 use jiff::{SignedDuration, Timestamp};
 use std::cmp::Reverse;
@@ -646,42 +645,11 @@ fn applies(window: &Maintenance, monitor: &EngineMonitor) -> bool {
 /// The core rule's window for a stored one; `None` (logged) for one that no longer makes
 /// sense, e.g. a zone the system does not know.
 pub fn to_window(window: &Maintenance) -> Option<MaintenanceWindow> {
-    let made = match window.schedule {
-        MaintenanceSchedule::Once { starts_at, ends_at } => {
-            MaintenanceWindow::one_off(from_millis(starts_at), from_millis(ends_at))
-        }
-        MaintenanceSchedule::Weekly {
-            weekdays,
-            start_minute,
-            duration_mins,
-        } => {
-            let tz = jiff::tz::TimeZone::get(&window.time_zone).ok()?;
-            let days: Vec<jiff::civil::Weekday> = (0..7)
-                .filter(|bit| weekdays & (1 << bit) != 0)
-                .map(|bit| jiff::civil::Weekday::from_monday_zero_offset(bit).ok())
-                .collect::<Option<_>>()?;
-            let start = jiff::civil::Time::new(
-                i8::try_from(start_minute / 60).ok()?,
-                i8::try_from(start_minute % 60).ok()?,
-                0,
-                0,
-            )
-            .ok()?;
-            MaintenanceWindow::weekly(
-                &days,
-                start,
-                SignedDuration::from_mins(i64::from(duration_mins)),
-                tz,
-            )
-        }
-    };
-    match made {
-        Ok(w) => Some(w),
-        Err(e) => {
-            tracing::warn!(window = %window.id, error = %e, "maintenance window ignored");
-            None
-        }
+    let made = window.window();
+    if made.is_none() {
+        tracing::warn!(window = %window.id, "maintenance window ignored: it cannot be applied");
     }
+    made
 }
 
 /// A fraction in [0, 1) from the id, to place a monitor's first check within its interval.
@@ -733,6 +701,7 @@ async fn write_loop(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use drifta_store::MaintenanceSchedule;
 
     #[test]
     fn spread_is_within_one_interval() {

@@ -10,7 +10,8 @@ use crate::db::Store;
 use crate::error::StoreError;
 use crate::monitors::{Monitor, Outage};
 use crate::sql::Sql;
-use drifta_core::monitor::{CheckSettings, MonitorKind, MonitorState};
+use drifta_core::clock::from_millis;
+use drifta_core::monitor::{CheckSettings, MaintenanceWindow, MonitorKind, MonitorState};
 use drifta_core::validate::{FieldError, display_name};
 use drifta_core::{Actor, Permission, Scope, TenantId, UserId};
 use jiff::SignedDuration;
@@ -116,6 +117,43 @@ pub struct Maintenance {
     /// The monitor's or location's name, for lists.
     pub target_name: String,
     pub schedule: MaintenanceSchedule,
+}
+
+impl Maintenance {
+    /// The core rule's window for this stored one; `None` for one that no longer makes
+    /// sense (a zone the system does not know, an inverted one-off).
+    pub fn window(&self) -> Option<MaintenanceWindow> {
+        let made = match self.schedule {
+            MaintenanceSchedule::Once { starts_at, ends_at } => {
+                MaintenanceWindow::one_off(from_millis(starts_at), from_millis(ends_at))
+            }
+            MaintenanceSchedule::Weekly {
+                weekdays,
+                start_minute,
+                duration_mins,
+            } => {
+                let tz = jiff::tz::TimeZone::get(&self.time_zone).ok()?;
+                let days: Vec<jiff::civil::Weekday> = (0..7)
+                    .filter(|bit| weekdays & (1 << bit) != 0)
+                    .map(|bit| jiff::civil::Weekday::from_monday_zero_offset(bit).ok())
+                    .collect::<Option<_>>()?;
+                let start = jiff::civil::Time::new(
+                    i8::try_from(start_minute / 60).ok()?,
+                    i8::try_from(start_minute % 60).ok()?,
+                    0,
+                    0,
+                )
+                .ok()?;
+                MaintenanceWindow::weekly(
+                    &days,
+                    start,
+                    SignedDuration::from_mins(i64::from(duration_mins)),
+                    tz,
+                )
+            }
+        };
+        made.ok()
+    }
 }
 
 #[derive(Clone, Debug)]

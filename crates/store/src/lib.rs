@@ -52,7 +52,7 @@ pub use migrate::{MIGRATIONS, Migration, SchemaStatus};
 pub use monitors::{HEARTBEAT_PREFIX, Monitor, PingOutcome};
 pub use search::query_words;
 pub use sessions::Session;
-pub use status::{STATUS_DAYS, StatusPage, StatusService, StatusSettings};
+pub use status::{STATUS_DAYS, StatusMaintenance, StatusPage, StatusService, StatusSettings};
 pub use teams::{SavedFilter, Team, clean_filter_query};
 pub use tenants::{Location, NewLocation, NewTenant};
 pub use tickets::{

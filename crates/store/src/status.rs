@@ -3,6 +3,7 @@
 //! it for those who see the municipality.
 
 use crate::audit::Change;
+use crate::checks::MaintenanceTarget;
 use crate::db::Store;
 use crate::error::StoreError;
 use crate::sql::Sql;
@@ -34,7 +35,20 @@ pub struct StatusPage {
     /// The first day shown, as YYYY-MM-DD in the municipality's zone.
     pub first_day: String,
     pub services: Vec<StatusService>,
+    /// Maintenance going on now or starting within a week, soonest first.
+    pub maintenance: Vec<StatusMaintenance>,
 }
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct StatusMaintenance {
+    pub title: String,
+    pub starts_at: i64,
+    pub ends_at: i64,
+    pub active: bool,
+}
+
+/// A monitor on a status page: id, name, state, since, created, location.
+type ShownMonitor = (String, String, String, i64, i64, Option<String>);
 
 /// Why a status page is not shown; both answer "not found" to a visitor.
 fn not_found() -> StoreError {
@@ -166,9 +180,9 @@ impl Store {
         if !public && !viewer.is_some_and(|s| s.sees(&tenant_id)) {
             return Err(not_found());
         }
-        let monitors: Vec<(String, String, String, i64, i64)> = self
+        let monitors: Vec<ShownMonitor> = self
             .fetch_all(
-                Sql::new("SELECT id, name, state, state_since, created_at FROM monitors WHERE tenant_id = $1 AND on_status_page = $2 ORDER BY name")
+                Sql::new("SELECT id, name, state, state_since, created_at, location_id FROM monitors WHERE tenant_id = $1 AND on_status_page = $2 ORDER BY name")
                     .arg(tenant_id.as_str())
                     .arg(true),
             )
@@ -195,8 +209,9 @@ impl Store {
             day = next;
         }
         let window_start = spans.first().map_or(0, |s| s.0);
+        let maintenance = self.status_maintenance(&tenant_id, &monitors, now).await?;
         let mut services = Vec::with_capacity(monitors.len());
-        for (id, name, state, since, created) in monitors {
+        for (id, name, state, since, created, _) in monitors {
             // The state at the window's start is the last change before it (or the first
             // state, up, from creation), then every change inside the window.
             let events: Vec<(i64, String)> = self
@@ -246,6 +261,44 @@ impl Store {
             time_zone,
             first_day: first.to_string(),
             services,
+            maintenance,
         })
+    }
+
+    /// The municipality's maintenance that concerns the page: the whole municipality, a
+    /// shown monitor, or the location of one; now or within the coming week.
+    async fn status_maintenance(
+        &self,
+        tenant: &TenantId,
+        shown: &[ShownMonitor],
+        now: jiff::Timestamp,
+    ) -> Result<Vec<StatusMaintenance>, StoreError> {
+        let horizon = now
+            .checked_add(jiff::SignedDuration::from_hours(7 * 24))
+            .unwrap_or(now);
+        let mut out: Vec<StatusMaintenance> = self
+            .all_maintenance()
+            .await?
+            .into_iter()
+            .filter(|w| w.tenant_id == *tenant)
+            .filter(|w| match &w.target {
+                MaintenanceTarget::Tenant => true,
+                MaintenanceTarget::Monitor(id) => shown.iter().any(|m| m.0 == *id),
+                MaintenanceTarget::Location(id) => {
+                    shown.iter().any(|m| m.5.as_deref() == Some(id.as_str()))
+                }
+            })
+            .filter_map(|w| {
+                let next = w.window()?.next_window(now)?;
+                (next.start < horizon).then(|| StatusMaintenance {
+                    title: w.title,
+                    starts_at: next.start.as_millisecond(),
+                    ends_at: next.end.as_millisecond(),
+                    active: next.contains(now),
+                })
+            })
+            .collect();
+        out.sort_by_key(|m| m.starts_at);
+        Ok(out)
     }
 }

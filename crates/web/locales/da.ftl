@@ -860,3 +860,5 @@ action-resume = genoptog
 object-maintenance = Vedligeholdelsesvindue
 action-delete = slettede
 wall-heading = Driftsvæg
+status-maintenance = Planlagt vedligeholdelse
+status-maintenance-now = Nu

@@ -860,3 +860,5 @@ action-resume = resumed
 object-maintenance = Maintenance window
 action-delete = deleted
 wall-heading = Operations wall
+status-maintenance = Planned maintenance
+status-maintenance-now = Now

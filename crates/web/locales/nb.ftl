@@ -860,3 +860,5 @@ action-resume = gjenopptok
 object-maintenance = Vedlikeholdsvindu
 action-delete = slettet
 wall-heading = Driftsvegg
+status-maintenance = Planlagt vedlikehold
+status-maintenance-now = Nå

@@ -37,6 +37,8 @@ struct StatusView {
     services: Vec<ServiceView>,
     first_day: String,
     json_href: String,
+    /// (title, from – to, going on now).
+    maintenance: Vec<(String, String, bool)>,
 }
 
 fn percent(share: Option<f64>) -> String {
@@ -126,6 +128,21 @@ pub async fn page(
         services,
         first_day: page.first_day.clone(),
         json_href: format!("/status/{slug}.json"),
+        maintenance: page
+            .maintenance
+            .iter()
+            .map(|m| {
+                (
+                    m.title.clone(),
+                    format!(
+                        "{} – {}",
+                        local_time(m.starts_at, &page.time_zone),
+                        local_time(m.ends_at, &page.time_zone)
+                    ),
+                    m.active,
+                )
+            })
+            .collect(),
     };
     html(tr, &view)
 }

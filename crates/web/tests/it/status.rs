@@ -143,6 +143,59 @@ async fn a_municipality_publishes_its_status_and_outages_show() {
         let today = days.last().unwrap().as_f64().unwrap();
         assert!(today < 1.0 && today > 0.0, "{label}: {today}");
         assert!(days[0].is_null(), "{label}: before the monitor existed");
+
+        // Planned maintenance of the municipality shows on the page and in the feed; a
+        // window for a monitor not on the page does not.
+        let tenant = drifta_core::TenantId::parse(&fjordvik).unwrap();
+        let soon = server.store.now_ms() + 3_600_000;
+        for (title, target) in [
+            (
+                "Oppgradering av lønnssystemet",
+                drifta_store::MaintenanceTarget::Tenant,
+            ),
+            (
+                "Intern jobb flyttes",
+                drifta_store::MaintenanceTarget::Monitor(
+                    monitors
+                        .iter()
+                        .find(|m| m.name == "Intern jobb")
+                        .unwrap()
+                        .id
+                        .clone(),
+                ),
+            ),
+        ] {
+            server
+                .store
+                .create_maintenance(
+                    &scope,
+                    drifta_store::NewMaintenance {
+                        tenant_id: tenant.clone(),
+                        title: title.into(),
+                        target,
+                        schedule: drifta_store::MaintenanceSchedule::Once {
+                            starts_at: soon,
+                            ends_at: soon + 7_200_000,
+                        },
+                    },
+                )
+                .await
+                .unwrap();
+        }
+        let page = status(&visitor, "/status/fjordvik")
+            .await
+            .text()
+            .await
+            .unwrap();
+        assert!(page.contains("Oppgradering av lønnssystemet"), "{label}");
+        assert!(!page.contains("Intern jobb flyttes"), "{label}");
+        let json: serde_json::Value = status(&visitor, "/status/fjordvik.json")
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(json["maintenance"].as_array().unwrap().len(), 1, "{label}");
+        assert_eq!(json["maintenance"][0]["active"], false, "{label}");
         assert_eq!(
             status(&visitor, "/status/ingen-slik").await.status(),
             404,
