@@ -10,9 +10,16 @@
 //! network inventory (200,000 items and 500,000 relations by default, bulk-loaded through
 //! `Store::bulk_load_items`), then measures impact analysis, inventory list pages and a CSV
 //! import of 100,000 rows. `bench/inventory.sh` runs it on SQLite and PostgreSQL.
+//!
+//! `drifta-bench monitors` runs HTTP monitors (1,000 every 20 s by default) against
+//! `drifta-bench monitor-target`, a local target server in a child process, and measures the
+//! process's CPU and memory, checks per second, schedule lag, database growth and the time
+//! to check every monitor after a restart; `drifta-bench heartbeats` measures pings per
+//! second on the heartbeat endpoint. `bench/monitors.sh` runs them.
 
 mod desk;
 mod inventory;
+mod monitors;
 mod words;
 
 use clap::{Args, Parser, Subcommand};
@@ -39,6 +46,14 @@ enum Command {
     /// Generates a provider's inventory (items and relations) in an empty database and
     /// measures impact analysis, inventory list pages and CSV import.
     Inventory(inventory::InventoryArgs),
+    /// Runs HTTP monitors against a local target server and measures CPU, memory, checks
+    /// per second, schedule lag, database growth and a restart of the check engine.
+    Monitors(monitors::MonitorsArgs),
+    /// Sends heartbeat pings to the web server over loopback and measures pings per second.
+    Heartbeats(monitors::HeartbeatsArgs),
+    /// A tiny HTTP server answering every request at once; prints its address, then serves
+    /// until killed (`monitors` starts it as a child process).
+    MonitorTarget(monitors::TargetArgs),
 }
 
 #[derive(Args, Clone)]
@@ -103,6 +118,9 @@ fn main() -> std::process::ExitCode {
     let result = match cli.command {
         Command::ServiceDesk(args) => runtime.block_on(service_desk(args)),
         Command::Inventory(args) => runtime.block_on(inventory::run(args)),
+        Command::Monitors(args) => runtime.block_on(monitors::monitors(args)),
+        Command::Heartbeats(args) => runtime.block_on(monitors::heartbeats(args)),
+        Command::MonitorTarget(args) => runtime.block_on(monitors::target(args)),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

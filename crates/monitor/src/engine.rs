@@ -212,8 +212,11 @@ impl Engine {
         reload.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         let mut changes = tokio::time::interval(Duration::from_secs(1));
         changes.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        // Offset by half a reload period, so the history write (which holds SQLite's one
+        // writer longest) never lands in the same instant as the lease renewal the loop
+        // awaits: measured at 10,000 monitors, that coincidence stalled checks for ~0.9 s.
         let mut history = tokio::time::interval_at(
-            Instant::now() + self.config.history_every,
+            Instant::now() + self.config.history_every + self.config.reload_every / 2,
             self.config.history_every,
         );
         history.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -471,7 +474,9 @@ impl Engine {
             }
             // Spread first checks over one interval, by id, so a restart neither bursts nor
             // leaves any monitor waiting longer than its interval.
-            let offset = slot.interval.mul_f64(spread(&id));
+            // Over 95% of the interval, so loading time does not push the last first check
+            // past one interval after start.
+            let offset = slot.interval.mul_f64(spread(&id) * 0.95);
             self.queue
                 .push(Reverse((start + offset, slot.generation, id.clone())));
             slot.recorder

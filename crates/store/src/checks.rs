@@ -464,12 +464,14 @@ impl Store {
 
     /// Writes a batch of state changes in one transaction, then opens outage tickets and
     /// notes recoveries for the announced ones. A change is claimed with `… AND state =
-    /// <from>`, so a change another node already wrote is skipped.
+    /// <from>`, so a change another node already wrote is skipped. Returns how many were
+    /// written.
     pub async fn record_state_changes(&self, changes: &[StateChange]) -> Result<usize, StoreError> {
         if changes.is_empty() {
             return Ok(0);
         }
         let now = self.now_ms();
+        let mut written = 0;
         let mut follow_up = Vec::new();
         let mut tx = self.begin().await?;
         for change in changes {
@@ -512,12 +514,12 @@ impl Store {
                 },
             )
             .await?;
+            written += 1;
             if change.announced {
                 follow_up.push((change, tenant, name, ticket_id));
             }
         }
         tx.commit().await?;
-        let written = follow_up.len();
         for (change, tenant, name, ticket_id) in follow_up {
             self.outage_ticket(Outage {
                 id: &change.monitor_id,
@@ -533,11 +535,17 @@ impl Store {
         Ok(written)
     }
 
-    /// Writes hours of history (replacing what an earlier flush of the same hour wrote).
+    /// Writes hours of history (replacing what an earlier flush of the same hour wrote), 500
+    /// rows per transaction: on SQLite one transaction of 10,000 rows held the only writer
+    /// for ~0.8 s, and every web request that writes waited that long.
     pub async fn write_monitor_hours(&self, rows: &[HourRow]) -> Result<(), StoreError> {
-        if rows.is_empty() {
-            return Ok(());
+        for chunk in rows.chunks(500) {
+            self.write_hour_chunk(chunk).await?;
         }
+        Ok(())
+    }
+
+    async fn write_hour_chunk(&self, rows: &[HourRow]) -> Result<(), StoreError> {
         let mut tx = self.begin().await?;
         for row in rows {
             tx.execute(
