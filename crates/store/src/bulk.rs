@@ -94,8 +94,8 @@ const EVENT_COLUMNS: &str =
     "tenant_id, id, ticket_id, at, actor_id, actor_name, kind, public, body, data";
 const EVENT_WIDTH: usize = 10;
 const EVENT_ROWS: usize = 3_000;
-const SEARCH_WIDTH: usize = 5;
-const SEARCH_ROWS: usize = 5_000;
+pub(crate) const SEARCH_WIDTH: usize = 5;
+pub(crate) const SEARCH_ROWS: usize = 5_000;
 const PAUSE_WIDTH: usize = 3;
 const PAUSE_ROWS: usize = 5_000;
 
@@ -129,6 +129,57 @@ fn insert_text(backend: Backend, table_and_columns: &str, width: usize, rows: us
         text.push(')');
     }
     text
+}
+
+/// Writes search documents (each `tenant_id, kind, object_id, title, body`) straight into
+/// the full-text index, for the bulk loaders: on SQLite a `search_keys` row per document
+/// whose id is the document's FTS rowid (see `Tx::index_document`), on PostgreSQL
+/// `search_documents`. The caller holds the write lock, so the next key ids are its own.
+/// Returns how many documents were written.
+pub(crate) async fn insert_search_documents(
+    tx: &mut Tx,
+    mut search_rows: Vec<Vec<Arg>>,
+) -> Result<u64, StoreError> {
+    match tx.backend() {
+        Backend::Sqlite => {
+            let (last,): (i64,) = tx
+                .fetch_optional(Sql::new("SELECT COALESCE(MAX(id), 0) FROM search_keys"))
+                .await?
+                .unwrap_or((0,));
+            let mut keys = Vec::with_capacity(search_rows.len());
+            for (i, row) in search_rows.iter_mut().enumerate() {
+                let rowid = Arg::Int(last + 1 + i as i64);
+                keys.push(vec![rowid.clone(), row[1].clone(), row[2].clone()]);
+                row.insert(0, rowid);
+            }
+            insert_rows(
+                tx,
+                "search_keys (id, kind, object_id)",
+                3,
+                SEARCH_ROWS,
+                keys,
+            )
+            .await?;
+            insert_rows(
+                tx,
+                "search_fts (rowid, tenant_id, kind, object_id, title, body)",
+                SEARCH_WIDTH + 1,
+                SEARCH_ROWS,
+                search_rows,
+            )
+            .await
+        }
+        Backend::Postgres => {
+            insert_rows(
+                tx,
+                "search_documents (tenant_id, kind, object_id, title, body)",
+                SEARCH_WIDTH,
+                SEARCH_ROWS,
+                search_rows,
+            )
+            .await
+        }
+    }
 }
 
 /// Writes `rows` (each exactly `width` values) in statements of at most `per_statement` rows.
@@ -333,48 +384,7 @@ impl Store {
             pause_rows,
         )
         .await?;
-        let search_documents = match tx.backend() {
-            Backend::Sqlite => {
-                // Each document's FTS rowid is its search_keys id (see Tx::index_document);
-                // the write lock is held, so the next ids are ours.
-                let (last,): (i64,) = tx
-                    .fetch_optional(Sql::new("SELECT COALESCE(MAX(id), 0) FROM search_keys"))
-                    .await?
-                    .unwrap_or((0,));
-                let mut keys = Vec::with_capacity(search_rows.len());
-                for (i, row) in search_rows.iter_mut().enumerate() {
-                    let rowid = Arg::Int(last + 1 + i as i64);
-                    keys.push(vec![rowid.clone(), row[1].clone(), row[2].clone()]);
-                    row.insert(0, rowid);
-                }
-                insert_rows(
-                    &mut tx,
-                    "search_keys (id, kind, object_id)",
-                    3,
-                    SEARCH_ROWS,
-                    keys,
-                )
-                .await?;
-                insert_rows(
-                    &mut tx,
-                    "search_fts (rowid, tenant_id, kind, object_id, title, body)",
-                    SEARCH_WIDTH + 1,
-                    SEARCH_ROWS,
-                    search_rows,
-                )
-                .await?
-            }
-            Backend::Postgres => {
-                insert_rows(
-                    &mut tx,
-                    "search_documents (tenant_id, kind, object_id, title, body)",
-                    SEARCH_WIDTH,
-                    SEARCH_ROWS,
-                    search_rows,
-                )
-                .await?
-            }
-        };
+        let search_documents = insert_search_documents(&mut tx, search_rows).await?;
 
         let now = self.now_ms();
         let last_number = next - 1;

@@ -11,10 +11,10 @@
 //! It is meant for benchmark generators and import tools, never for request handlers.
 
 use crate::audit::Change;
-use crate::bulk::insert_rows;
+use crate::bulk::{insert_rows, insert_search_documents};
 use crate::db::{Backend, Store};
 use crate::error::StoreError;
-use crate::sql::{Arg, Sql};
+use crate::sql::Arg;
 use drifta_core::cmdb::{ItemType, Lifecycle, RelationType};
 use drifta_core::{Permission, Scope, TenantId, UserId};
 use std::collections::BTreeMap;
@@ -74,8 +74,6 @@ const ITEM_ROWS: usize = 1_000;
 const RELATION_COLUMNS: &str = "tenant_id, from_id, relation, to_id, created_at";
 const RELATION_WIDTH: usize = 5;
 const RELATION_ROWS: usize = 5_000;
-const SEARCH_WIDTH: usize = 5;
-const SEARCH_ROWS: usize = 5_000;
 
 /// An item's search document as `Store::item_document` builds it (name; type, keys, owner
 /// and field values, one per line), lower-cased as `Tx::index_document` stores it.
@@ -198,48 +196,7 @@ impl Store {
             relation_rows,
         )
         .await?;
-        let search_documents = match tx.backend() {
-            Backend::Sqlite => {
-                // Each document's FTS rowid is its search_keys id (see Tx::index_document);
-                // the write lock is held, so the next ids are ours.
-                let (last,): (i64,) = tx
-                    .fetch_optional(Sql::new("SELECT COALESCE(MAX(id), 0) FROM search_keys"))
-                    .await?
-                    .unwrap_or((0,));
-                let mut keys = Vec::with_capacity(search_rows.len());
-                for (i, row) in search_rows.iter_mut().enumerate() {
-                    let rowid = Arg::Int(last + 1 + i as i64);
-                    keys.push(vec![rowid.clone(), row[1].clone(), row[2].clone()]);
-                    row.insert(0, rowid);
-                }
-                insert_rows(
-                    &mut tx,
-                    "search_keys (id, kind, object_id)",
-                    3,
-                    SEARCH_ROWS,
-                    keys,
-                )
-                .await?;
-                insert_rows(
-                    &mut tx,
-                    "search_fts (rowid, tenant_id, kind, object_id, title, body)",
-                    SEARCH_WIDTH + 1,
-                    SEARCH_ROWS,
-                    search_rows,
-                )
-                .await?
-            }
-            Backend::Postgres => {
-                insert_rows(
-                    &mut tx,
-                    "search_documents (tenant_id, kind, object_id, title, body)",
-                    SEARCH_WIDTH,
-                    SEARCH_ROWS,
-                    search_rows,
-                )
-                .await?
-            }
-        };
+        let search_documents = insert_search_documents(&mut tx, search_rows).await?;
 
         let now = self.now_ms();
         let batch = UserId::generate();
@@ -273,6 +230,7 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::bulk::{SEARCH_ROWS, SEARCH_WIDTH};
     use crate::inventory::{ImpactDirection, ItemFilter};
     use drifta_core::{Actor, Country, Role};
 

@@ -19,8 +19,8 @@ use drifta_core::impact_svg::{DiagramEdge, DiagramNode, DiagramOptions, NodeStat
 use drifta_core::item_fields::FieldDef;
 use drifta_core::{Permission, TenantId};
 use drifta_store::{
-    ImpactDirection, Item, ItemFilter, ItemInput, ItemSummary, NewContract, NewItem, NewSupplier,
-    StoreError,
+    ImpactDirection, ImpactReport, Item, ItemFilter, ItemInput, ItemSummary, NewContract, NewItem,
+    NewSupplier, StoreError,
 };
 use serde::Deserialize;
 use std::collections::BTreeMap;
@@ -1154,22 +1154,33 @@ pub struct ImpactQuery {
     direction: String,
 }
 
+/// The impact report the query asks for: what depends on the item, or what it needs.
+async fn load_impact(
+    state: &AppState,
+    ctx: &Ctx,
+    id: &str,
+    q: &ImpactQuery,
+) -> Result<(ImpactReport, ImpactDirection), PageError> {
+    let direction = match q.direction.as_str() {
+        "" | "dependants" => ImpactDirection::Dependants,
+        "needs" => ImpactDirection::Needs,
+        _ => return Err(PageError::BadRequest(ctx.tr)),
+    };
+    state
+        .store
+        .impact(&ctx.scope, id, direction)
+        .await
+        .map(|report| (report, direction))
+        .map_err(|e| ctx.store_err(e))
+}
+
 pub async fn impact(
     State(state): State<AppState>,
     ctx: Ctx,
     Path(id): Path<String>,
     Query(q): Query<ImpactQuery>,
 ) -> Result<Response, PageError> {
-    let direction = match q.direction.as_str() {
-        "" | "dependants" => ImpactDirection::Dependants,
-        "needs" => ImpactDirection::Needs,
-        _ => return Err(PageError::BadRequest(ctx.tr)),
-    };
-    let report = state
-        .store
-        .impact(&ctx.scope, &id, direction)
-        .await
-        .map_err(|e| ctx.store_err(e))?;
+    let (report, direction) = load_impact(&state, &ctx, &id, &q).await?;
     let tr = &ctx.tr;
     let effect_of = |e: Option<Effect>| match e {
         Some(Effect::Down) => (tr.t("impact-down"), "down"),
@@ -1274,16 +1285,7 @@ pub async fn impact_csv(
     Path(id): Path<String>,
     Query(q): Query<ImpactQuery>,
 ) -> Result<Response, PageError> {
-    let direction = match q.direction.as_str() {
-        "" | "dependants" => ImpactDirection::Dependants,
-        "needs" => ImpactDirection::Needs,
-        _ => return Err(PageError::BadRequest(ctx.tr)),
-    };
-    let report = state
-        .store
-        .impact(&ctx.scope, &id, direction)
-        .await
-        .map_err(|e| ctx.store_err(e))?;
+    let (report, _) = load_impact(&state, &ctx, &id, &q).await?;
     let tr = &ctx.tr;
     let headers: Vec<String> = [
         "column-name",
