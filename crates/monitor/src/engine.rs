@@ -330,20 +330,18 @@ impl Engine {
         let transition = slot.tracker.observe(&done.outcome);
         slot.recorder
             .record(at, slot.tracker.measured_state(at), Some(&done.outcome));
-        if !slot.checked {
-            slot.checked = true;
-            self.unchecked = self.unchecked.saturating_sub(1);
-            if self.unchecked == 0 {
-                let after = self.started.elapsed();
-                let mut s = self.stats();
-                s.stats.all_checked_after.get_or_insert(after);
-            }
-        }
-        self.stats().stats.checks_done += 1;
-        let slot = self.slots.get_mut(&done.id).expect("slot checked above");
+        let first_check = !std::mem::replace(&mut slot.checked, true);
         if let Some(change) = decide(slot, transition.as_ref(), at) {
             self.pending.push(change);
         }
+        if first_check {
+            self.unchecked = self.unchecked.saturating_sub(1);
+            if self.unchecked == 0 {
+                let after = self.started.elapsed();
+                self.stats().stats.all_checked_after.get_or_insert(after);
+            }
+        }
+        self.stats().stats.checks_done += 1;
     }
 
     async fn reload(&mut self) {

@@ -165,17 +165,9 @@ pub async fn create(
             return page(&state, &ctx, None, Some(message)).await;
         }
     };
-    // The item is found first, so a typo does not leave a check half set up.
-    let item = if form.item.trim().is_empty() {
-        None
-    } else {
-        match super::inventory::resolve_item(&state, &ctx, &form.item, None).await? {
-            super::inventory::Resolved::One(id) => Some(id),
-            _ => {
-                let message = ctx.tr.t("inventory-relation-none-found");
-                return page(&state, &ctx, None, Some(message)).await;
-            }
-        }
+    let item = match super::monitors::watched_item(&state, &ctx, &form.item).await? {
+        Ok(item) => item,
+        Err(message) => return page(&state, &ctx, None, Some(message)).await,
     };
     let new = NewCheck {
         tenant_id: tenant,

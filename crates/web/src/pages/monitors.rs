@@ -325,18 +325,9 @@ pub async fn create(
         let message = ctx.tr.t("err-heartbeat-settings");
         return page(&state, &ctx, None, Some(message)).await;
     };
-    // The item is found before the heartbeat exists, so a typo does not leave a heartbeat
-    // half set up.
-    let item = if form.item.trim().is_empty() {
-        None
-    } else {
-        match super::inventory::resolve_item(&state, &ctx, &form.item, None).await? {
-            super::inventory::Resolved::One(id) => Some(id),
-            _ => {
-                let message = ctx.tr.t("inventory-relation-none-found");
-                return page(&state, &ctx, None, Some(message)).await;
-            }
-        }
+    let item = match watched_item(&state, &ctx, &form.item).await? {
+        Ok(item) => item,
+        Err(message) => return page(&state, &ctx, None, Some(message)).await,
     };
     match state
         .store
@@ -366,6 +357,25 @@ pub async fn create(
         }
         Err(e) => Err(ctx.store_err(e)),
     }
+}
+
+/// The inventory item a monitor form names (host name, serial number or asset tag; empty
+/// for none), found before the monitor is created so a typo leaves nothing half set up.
+/// `Ok(Err(message))` when no single item matches.
+pub(super) async fn watched_item(
+    state: &AppState,
+    ctx: &Ctx,
+    text: &str,
+) -> Result<Result<Option<String>, String>, PageError> {
+    if text.trim().is_empty() {
+        return Ok(Ok(None));
+    }
+    Ok(
+        match super::inventory::resolve_item(state, ctx, text, None).await? {
+            super::inventory::Resolved::One(id) => Ok(Some(id)),
+            _ => Err(ctx.tr.t("inventory-relation-none-found")),
+        },
+    )
 }
 
 /// The heartbeat endpoint jobs call: tiny, unauthenticated (the secret in the URL is the
