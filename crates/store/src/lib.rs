@@ -31,6 +31,7 @@ pub mod testing;
 mod tickets;
 mod tokens;
 mod users;
+mod uptime_report;
 
 pub use audit::{AuditFilter, AuditPage};
 pub use bulk::{BulkActor, BulkComment, BulkLoaded, BulkTicket, DatasetStats};
@@ -62,4 +63,5 @@ pub use tickets::{
 pub use tokens::ApiToken;
 pub use users::{NewUser, User};
 
+pub use uptime_report::{MonitorUptime, MunicipalityUptime, UptimeReport};
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;

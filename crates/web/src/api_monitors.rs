@@ -1,6 +1,6 @@
 //! Monitoring under `/api/v1`: monitors (heartbeats and active checks), pausing, hourly
-//! history, and maintenance windows. Scoping is the store's: a monitor outside the token
-//! owner's scope answers 404 like one that does not exist.
+//! history, the monthly uptime report, and maintenance windows. Scoping is the store's: a
+//! monitor outside the token owner's scope answers 404 like one that does not exist.
 
 use super::{ApiJson, ApiUser, Problem, parse_tenant};
 use crate::AppState;
@@ -18,6 +18,7 @@ use serde_json::{Value, json};
 pub(super) fn routes() -> Router<AppState> {
     Router::new()
         .route("/monitors", get(list).post(create))
+        .route("/monitors/report", get(report))
         .route("/monitors/{id}", get(show))
         .route("/monitors/{id}/pause", post(pause))
         .route("/monitors/{id}/resume", post(resume))
@@ -164,6 +165,28 @@ async fn history(
     let since = state.store.now_ms() - hours * 3_600_000;
     let rows = state.store.monitor_hours(&api.scope, &id, since).await?;
     Ok(Json(json!({ "items": rows })))
+}
+
+/// The monthly uptime report (`?month=YYYY-MM`, default the current month; `&tenant=` an
+/// id or short name, default every municipality in scope).
+async fn report(
+    State(state): State<AppState>,
+    api: ApiUser,
+    Query(q): Query<crate::pages::uptime_report::ReportQuery>,
+) -> Result<Json<Value>, Problem> {
+    use crate::pages::uptime_report::{ReportProblem, load, resolve};
+    let problem = |e: ReportProblem| match e {
+        ReportProblem::Month => {
+            Problem::field("month", "month-invalid", "must be a month like 2026-11")
+        }
+        ReportProblem::NotFound => Problem::not_found(),
+        ReportProblem::Store(e) => Problem::from(e),
+    };
+    let request = resolve(&state.store, &api.scope, &q)
+        .await
+        .map_err(problem)?;
+    let report = load(&state.store, &request).await.map_err(problem)?;
+    Ok(Json(json!(report)))
 }
 
 async fn list_maintenance(

@@ -15,4 +15,5 @@ mod search;
 mod sessions;
 mod support;
 mod tickets;
+mod uptime_report;
 mod users;

@@ -18,6 +18,7 @@ mod status;
 mod teams;
 mod tickets;
 
+pub(crate) mod uptime_report;
 use crate::AppState;
 use crate::auth::{Visitor, safe_next};
 use crate::error::PageError;
@@ -64,6 +65,8 @@ pub fn routes() -> Router<AppState> {
         .route("/monitors/{id}/status-page", post(status::set_shown))
         .route("/monitors/checks", post(checks::create))
         .route("/monitors/{id}", get(checks::show))
+        .route("/monitors/report", get(uptime_report::page))
+        .route("/monitors/report.csv", get(uptime_report::csv))
         .route("/monitors/{id}/pause", post(checks::set_paused))
         .route("/monitors/maintenance", post(checks::create_maintenance))
         .route(

@@ -1187,3 +1187,43 @@ async fn a_technician_adds_a_check_and_sees_the_outage() {
     b.clone().close().await.unwrap();
     engine.shutdown().await;
 }
+
+/// A technician opens the monthly uptime report from the monitors page, picks October and
+/// Fjordvik in the form, then steps to November and back with the month links.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_technician_reads_the_uptime_report_and_switches_month() {
+    if !enabled() {
+        return;
+    }
+    let server = start_on(sqlite().await, WebConfig::default()).await;
+    crate::uptime_report::seed_october(&server).await;
+    let br = browser().await;
+    let b = &br.client;
+    // tekniker.nord reads Norwegian.
+    sign_in(b, &server, "tekniker.nord").await;
+    b.goto(&server.url("/monitors")).await.unwrap();
+    click(b, "open-uptime-report").await;
+    wait_for_text(b, "#report-heading", "Oppetidsrapport").await;
+    // A month input's typing rules follow the browser's locale; setting the value is not.
+    b.execute(
+        "document.getElementById('r-month').value = '2026-10';",
+        vec![],
+    )
+    .await
+    .unwrap();
+    select_text(b, "r-tenant", "Fjordvik kommune").await;
+    click(b, "report-show").await;
+    wait_for_text(b, "#report-heading", "oktober 2026").await;
+    let table = text_of(b, "#uptime-fjordvik").await;
+    assert!(table.contains("Lønnskjøring-backup"), "{table}");
+    assert!(table.contains("99.731"), "{table}");
+    assert!(table.contains("Alle tjenester"), "{table}");
+    screenshot(b, "uptime-report").await;
+    click(b, "next-month").await;
+    wait_for_text(b, "#report-heading", "november 2026").await;
+    let table = text_of(b, "#uptime-fjordvik").await;
+    assert!(table.contains("120.0"), "{table}");
+    click(b, "previous-month").await;
+    wait_for_text(b, "#report-heading", "oktober 2026").await;
+    b.clone().close().await.unwrap();
+}

@@ -12,3 +12,4 @@ mod pages;
 mod status;
 mod support;
 mod tickets;
+mod uptime_report;
