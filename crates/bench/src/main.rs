@@ -16,10 +16,15 @@
 //! process's CPU and memory, checks per second, schedule lag, database growth and the time
 //! to check every monitor after a restart; `drifta-bench heartbeats` measures pings per
 //! second on the heartbeat endpoint. `bench/monitors.sh` runs them.
+//!
+//! `drifta-bench wall` creates 5,000 monitors in five municipalities, some of them down,
+//! degraded, in maintenance or paused, and times the operations wall (`GET /wall`) over
+//! loopback HTTP for a technician serving all of them; `bench/wall.sh`.
 
 mod desk;
 mod inventory;
 mod monitors;
+mod wall;
 mod words;
 
 use clap::{Args, Parser, Subcommand};
@@ -51,6 +56,9 @@ enum Command {
     Monitors(monitors::MonitorsArgs),
     /// Sends heartbeat pings to the web server over loopback and measures pings per second.
     Heartbeats(monitors::HeartbeatsArgs),
+    /// Creates thousands of monitors in several municipalities and times the operations
+    /// wall (GET /wall) over HTTP as a technician serving all of them.
+    Wall(wall::WallArgs),
     /// A tiny HTTP server answering every request at once; prints its address, then serves
     /// until killed (`monitors` starts it as a child process).
     MonitorTarget(monitors::TargetArgs),
@@ -121,6 +129,7 @@ fn main() -> std::process::ExitCode {
         Command::Monitors(args) => runtime.block_on(monitors::monitors(args)),
         Command::Heartbeats(args) => runtime.block_on(monitors::heartbeats(args)),
         Command::MonitorTarget(args) => runtime.block_on(monitors::target(args)),
+        Command::Wall(args) => runtime.block_on(wall::run(args)),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

@@ -195,8 +195,8 @@ impl TargetProcess {
 
 /// The web server, search indexer and heartbeat sweep, as `drifta serve` starts them, so the
 /// process measured is the one an operator runs.
-struct Server {
-    addr: SocketAddr,
+pub(crate) struct Server {
+    pub(crate) addr: SocketAddr,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     web: JoinHandle<std::io::Result<()>>,
     indexer: JoinHandle<()>,
@@ -204,7 +204,7 @@ struct Server {
 }
 
 impl Server {
-    async fn start(store: &Store) -> Result<Server, Failure> {
+    pub(crate) async fn start(store: &Store) -> Result<Server, Failure> {
         let listener = TcpListener::bind("127.0.0.1:0")
             .await
             .map_err(|e| format!("cannot listen for the web server on 127.0.0.1: {e}"))?;
@@ -242,7 +242,7 @@ impl Server {
         })
     }
 
-    async fn stop(mut self) {
+    pub(crate) async fn stop(mut self) {
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
         }
@@ -260,13 +260,13 @@ impl Server {
 // ---- The database --------------------------------------------------------------------------
 
 /// The database a run uses: given, or a fresh SQLite file in a directory removed at the end.
-struct Database {
-    url: String,
+pub(crate) struct Database {
+    pub(crate) url: String,
     _dir: Option<tempfile::TempDir>,
 }
 
 impl Database {
-    fn new(url: Option<String>, file: &str) -> Result<Database, Failure> {
+    pub(crate) fn new(url: Option<String>, file: &str) -> Result<Database, Failure> {
         match url {
             Some(url) => Ok(Database { url, _dir: None }),
             None => {
@@ -285,7 +285,7 @@ impl Database {
 
     /// Connects, migrates and insists on an empty database: the figures are for what this
     /// run creates.
-    async fn open(&self) -> Result<Store, Failure> {
+    pub(crate) async fn open(&self) -> Result<Store, Failure> {
         let store = Store::connect(&self.url, &ConnectOptions::default()).await?;
         store.migrate().await?;
         if !store.is_empty().await? {
@@ -393,7 +393,10 @@ impl Peek {
 }
 
 /// A provider and `count` municipalities, made through the product's store calls.
-async fn tenants(store: &Store, count: usize) -> Result<(Scope, Vec<TenantId>), Failure> {
+pub(crate) async fn tenants(
+    store: &Store,
+    count: usize,
+) -> Result<(Scope, Vec<TenantId>), Failure> {
     let actor = Actor::system("drifta-bench");
     let provider = store
         .create_provider(
@@ -802,7 +805,7 @@ struct MonitorsReport<'a> {
     writes: Option<WriteFigures>,
 }
 
-fn backend_name(backend: Backend) -> &'static str {
+pub(crate) fn backend_name(backend: Backend) -> &'static str {
     match backend {
         Backend::Sqlite => "SQLite",
         Backend::Postgres => "PostgreSQL",
@@ -1281,7 +1284,7 @@ async fn hammer(
 
 /// Engine and store warnings on stderr: a benchmark that hides them would report figures
 /// for a run that went wrong.
-fn init_logging() {
+pub(crate) fn init_logging() {
     let _ = tracing_subscriber::fmt()
         .with_max_level(tracing_subscriber::filter::LevelFilter::WARN)
         .with_writer(std::io::stderr)

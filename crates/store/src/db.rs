@@ -312,6 +312,33 @@ impl Store {
         })
     }
 
+    /// One writing statement that returns at most one row (`UPDATE … RETURNING`), run on
+    /// the writer as its own implicit transaction: one round trip instead of `BEGIN`,
+    /// statement and `COMMIT`. On SQLite a statement outside a transaction takes the write
+    /// lock before it reads (waiting as `BEGIN IMMEDIATE` would), and a `RETURNING`
+    /// statement makes all its changes at its first step.
+    pub(crate) async fn write_fetch_optional<T: AnyRow>(
+        &self,
+        sql: Sql,
+    ) -> Result<Option<T>, StoreError> {
+        Ok(match &self.db {
+            Db::Sqlite { write, .. } => {
+                let sqlite = sql.positional();
+                bind_all!(
+                    sqlx::query_as::<_, T>(AssertSqlSafe(sqlite.text)),
+                    sqlite.args
+                )
+                .fetch_optional(write)
+                .await?
+            }
+            Db::Pg(pool) => {
+                bind_all!(sqlx::query_as::<_, T>(AssertSqlSafe(sql.text)), sql.args)
+                    .fetch_optional(pool)
+                    .await?
+            }
+        })
+    }
+
     /// One statement in its own transaction, for writes that need nothing else.
     pub(crate) async fn execute(&self, sql: Sql) -> Result<u64, StoreError> {
         let mut tx = self.begin().await?;

@@ -114,6 +114,28 @@ struct Verdict {
 
 type PingState = (i64, i64, i64, Option<i64>, Option<i64>, Option<i64>, String);
 
+/// What [`Store::apply_verdict`] needs of a heartbeat, in the order of [`VERDICT_COLUMNS`]:
+/// id, tenant_id, name, state, reason, ticket_id, period_secs, grace_secs, created_at,
+/// last_start_at, last_success_at, last_fail_at, last_fail_reason.
+type VerdictRow = (
+    String,
+    String,
+    String,
+    String,
+    String,
+    Option<String>,
+    i64,
+    i64,
+    i64,
+    Option<i64>,
+    Option<i64>,
+    Option<i64>,
+    String,
+);
+
+/// The columns of a [`VerdictRow`]: read by the sweep, returned by a ping's update.
+const VERDICT_COLUMNS: &str = "id, tenant_id, name, state, reason, ticket_id, period_secs, grace_secs, created_at, last_start_at, last_success_at, last_fail_at, last_fail_reason";
+
 fn judge(row: &PingState, now: jiff::Timestamp) -> Result<Verdict, StoreError> {
     let (period, grace, created, start, success, fail, fail_reason) = row;
     let settings = HeartbeatSettings {
@@ -298,26 +320,26 @@ impl Store {
             .take(MAX_PAYLOAD)
             .collect();
         let now = self.now_ms();
-        let sql = match outcome {
-            PingOutcome::Start => Sql::new("UPDATE monitors SET last_start_at = $1 WHERE token_hash = $2").arg(now),
-            PingOutcome::Success => Sql::new("UPDATE monitors SET last_success_at = $1, last_payload = $3 WHERE token_hash = $2").arg(now),
-            PingOutcome::Fail => Sql::new("UPDATE monitors SET last_fail_at = $1, last_fail_reason = $3 WHERE token_hash = $2").arg(now),
+        // One statement in the common case: the update returns what the rules need, and a
+        // transaction is opened only when the verdict changes the state.
+        let set = match outcome {
+            PingOutcome::Start => "last_start_at = $1",
+            PingOutcome::Success => "last_success_at = $1, last_payload = $3",
+            PingOutcome::Fail => "last_fail_at = $1, last_fail_reason = $3",
         };
-        let mut sql = sql.arg(secret::digest(secret));
+        let mut sql = Sql::new(format!(
+            "UPDATE monitors SET {set} WHERE token_hash = $2 RETURNING {VERDICT_COLUMNS}"
+        ))
+        .arg(now)
+        .arg(secret::digest(secret));
         if outcome != PingOutcome::Start {
             sql = sql.arg(payload);
         }
-        if self.execute(sql).await? == 0 {
-            return Err(StoreError::NotFound);
-        }
-        let (id,): (String,) = self
-            .fetch_optional(
-                Sql::new("SELECT id FROM monitors WHERE token_hash = $1")
-                    .arg(secret::digest(secret)),
-            )
+        let row: VerdictRow = self
+            .write_fetch_optional(sql)
             .await?
             .ok_or(StoreError::NotFound)?;
-        self.evaluate_monitor(&id).await.map(|_| ())
+        self.apply_verdict(row).await.map(|_| ())
     }
 
     /// Evaluates every heartbeat (the background sweep). Returns how many changed state.
@@ -338,27 +360,26 @@ impl Store {
 
     /// Applies the rules to one monitor; true when this call changed its state.
     async fn evaluate_monitor(&self, id: &str) -> Result<bool, StoreError> {
-        type Row = (
-            String,
-            String,
-            String,
-            String,
-            Option<String>,
-            i64,
-            i64,
-            i64,
-            Option<i64>,
-            Option<i64>,
-            Option<i64>,
-            String,
-        );
-        let row: Option<Row> = self
+        let row: Option<VerdictRow> = self
             .fetch_optional(
-                Sql::new("SELECT tenant_id, name, state, reason, ticket_id, period_secs, grace_secs, created_at, last_start_at, last_success_at, last_fail_at, last_fail_reason FROM monitors WHERE id = $1")
-                    .arg(id),
+                Sql::new(format!(
+                    "SELECT {VERDICT_COLUMNS} FROM monitors WHERE id = $1"
+                ))
+                .arg(id),
             )
             .await?;
-        let Some((
+        let Some(row) = row else {
+            return Ok(false);
+        };
+        self.apply_verdict(row).await
+    }
+
+    /// Judges a heartbeat from its row (as `evaluate_monitor` reads it or `heartbeat_ping`'s
+    /// update returns it) and, only when the verdict differs from the stored state, claims
+    /// and records the change; true when this call changed its state.
+    async fn apply_verdict(&self, row: VerdictRow) -> Result<bool, StoreError> {
+        let (
+            id,
             tenant,
             name,
             state,
@@ -371,10 +392,8 @@ impl Store {
             success,
             fail,
             fail_reason,
-        )) = row
-        else {
-            return Ok(false);
-        };
+        ) = row;
+        let id = id.as_str();
         if state == "paused" {
             return Ok(false);
         }

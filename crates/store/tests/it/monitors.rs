@@ -242,3 +242,45 @@ async fn bad_heartbeats_and_unknown_secrets() {
         assert!(store.list_monitors(&other).await.unwrap().is_empty());
     }
 }
+
+#[tokio::test]
+async fn pings_to_a_paused_heartbeat_are_kept_without_a_state_change() {
+    for db in backends().await {
+        let store = &db.store;
+        let (_, munis, admin) = provider_with(store, 1).await;
+        let (secret, monitor) = store
+            .create_heartbeat(
+                &admin,
+                &munis[0],
+                "Lønnskjøring",
+                SignedDuration::from_hours(1),
+                SignedDuration::from_mins(5),
+            )
+            .await
+            .unwrap();
+        store
+            .set_monitor_paused(&admin, &monitor.id, true)
+            .await
+            .unwrap();
+        store
+            .heartbeat_ping(&secret, PingOutcome::Fail, "exit 1")
+            .await
+            .unwrap();
+        // Control characters other than line breaks are dropped from the payload.
+        store
+            .heartbeat_ping(&secret, PingOutcome::Success, "ok\u{7}\u{1b}[31m\n2 GB")
+            .await
+            .unwrap();
+        let m = store.get_monitor(&admin, &monitor.id).await.unwrap();
+        assert_eq!(m.state, "paused", "{}", db.label);
+        assert!(m.ticket_id.is_none(), "{}", db.label);
+        assert_eq!(m.last_payload, "ok[31m\n2 GB", "{}", db.label);
+        assert!(m.last_success_at.is_some(), "{}", db.label);
+        assert_eq!(
+            store.evaluate_heartbeats().await.unwrap(),
+            0,
+            "{}",
+            db.label
+        );
+    }
+}
