@@ -100,21 +100,30 @@ impl Checkpointer {
     /// the amount SQLite's automatic checkpoint would move at once.
     const INTERVAL: Duration = Duration::from_millis(250);
 
-    fn start(pool: SqlitePool) -> Checkpointer {
+    fn start(pool: SqlitePool, wal: std::path::PathBuf) -> Checkpointer {
         let connection = pool.clone();
         let task = tokio::spawn(async move {
             let pool = connection;
             let mut tick = tokio::time::interval(Self::INTERVAL);
             tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            // A checkpoint is a round trip to SQLite's connection thread; an idle server
+            // made four a second for nothing. Every commit writes the WAL and so changes its
+            // modification time: an unchanged time means nothing new to move.
+            let mut last_seen = None;
             loop {
                 tick.tick().await;
+                let modified = std::fs::metadata(&wal).and_then(|m| m.modified()).ok();
+                if modified.is_some() && modified == last_seen {
+                    continue;
+                }
                 // A failed checkpoint leaves the pages in the WAL for the next round;
                 // readers still see them, so nothing is lost by trying again later.
-                if let Err(e) = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
+                match sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
                     .execute(&pool)
                     .await
                 {
-                    tracing::warn!(error = %e, "SQLite checkpoint failed; retrying");
+                    Ok(_) => last_seen = modified,
+                    Err(e) => tracing::warn!(error = %e, "SQLite checkpoint failed; retrying"),
                 }
             }
         });
@@ -178,12 +187,15 @@ impl Store {
                 .connect_with(base.clone().pragma("wal_autocheckpoint", "0"))
                 .await
                 .map_err(connect_err)?;
+            let mut wal = base.get_filename().as_os_str().to_owned();
+            wal.push("-wal");
             let checkpointer = Arc::new(Checkpointer::start(
                 SqlitePoolOptions::new()
                     .max_connections(1)
                     .connect_with(base.clone())
                     .await
                     .map_err(connect_err)?,
+                wal.into(),
             ));
             let read = SqlitePoolOptions::new()
                 .max_connections(options.max_connections.max(1))
