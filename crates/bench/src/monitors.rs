@@ -193,14 +193,15 @@ impl TargetProcess {
 
 // ---- What `drifta serve` runs beside the engine -------------------------------------------
 
-/// The web server, search indexer and heartbeat sweep, as `drifta serve` starts them, so the
-/// process measured is the one an operator runs.
+/// The web server, search indexer, heartbeat sweep and alert sender, as `drifta serve` starts
+/// them, so the process measured is the one an operator runs.
 pub(crate) struct Server {
     pub(crate) addr: SocketAddr,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     web: JoinHandle<std::io::Result<()>>,
     indexer: JoinHandle<()>,
     sweeper: JoinHandle<()>,
+    alerts: Option<drifta_monitor::alerts::AlertHandle>,
 }
 
 impl Server {
@@ -233,12 +234,21 @@ impl Server {
                 }
             }
         });
+        let alerts = drifta_monitor::alerts::spawn(
+            store.clone(),
+            drifta_monitor::alerts::AlertConfig::new(
+                "bench",
+                std::sync::Arc::new(drifta_web::alert_text),
+            ),
+        )
+        .map_err(|e| format!("cannot start the alert sender: {e}"))?;
         Ok(Server {
             addr,
             stop: Some(stop),
             web,
             indexer,
             sweeper,
+            alerts: Some(alerts),
         })
     }
 
@@ -248,6 +258,9 @@ impl Server {
         }
         self.indexer.abort();
         self.sweeper.abort();
+        if let Some(alerts) = self.alerts.take() {
+            alerts.shutdown().await;
+        }
         match tokio::time::timeout(Duration::from_secs(5), &mut self.web).await {
             Ok(Ok(Ok(()))) => {}
             Ok(Ok(Err(e))) => eprintln!("drifta-bench: the web server stopped with: {e}"),
@@ -829,7 +842,7 @@ fn print_monitors(r: &MonitorsReport<'_>) {
         r.span.as_secs_f64(),
     );
     println!(
-        "  process: check engine + web server + search indexer + heartbeat sweep; the target server is a separate process"
+        "  process: check engine + web server + search indexer + heartbeat sweep + alert sender; the target server is a separate process"
     );
     let (cpu_target, rss_target) = if n <= 1_000 {
         ("< 3 % (1,000 / 20 s)", "< 60 MB (1,000 / 20 s)")

@@ -37,6 +37,19 @@ struct FileConfig {
     session_idle_minutes: Option<i64>,
     max_connections: Option<i64>,
     log: Option<String>,
+    smtp_url: Option<String>,
+    mail_from: Option<String>,
+    sms_gateway_url: Option<String>,
+    sms_gateway_token: Option<String>,
+}
+
+/// Where alerts (and, later, all outgoing mail) leave the building.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Outgoing {
+    /// `smtp://…` or `smtps://…` in lettre's URL form, and the sender address.
+    pub smtp: Option<(String, String)>,
+    /// The SMS gateway URL and its bearer token.
+    pub sms: Option<(String, Option<String>)>,
 }
 
 #[derive(Debug, Clone)]
@@ -48,6 +61,7 @@ pub struct Config {
     pub max_connections: u32,
     pub log: tracing::Level,
     pub web: WebConfig,
+    pub outgoing: Outgoing,
     /// Where the file came from, for `check-config`.
     pub file: Option<PathBuf>,
 }
@@ -125,6 +139,7 @@ impl Config {
             max_connections: 8,
             log: tracing::Level::INFO,
             web: WebConfig::default(),
+            outgoing: Outgoing::default(),
             file: path.clone(),
         };
 
@@ -255,6 +270,75 @@ impl Config {
                 )
             })?;
         }
+        let smtp_url = pick("smtp_url", "DRIFTA_SMTP_URL", file.smtp_url, &path, env);
+        let mail_from = pick("mail_from", "DRIFTA_MAIL_FROM", file.mail_from, &path, env);
+        match (smtp_url, mail_from) {
+            (Some(url), Some(from)) => {
+                if !(url.value.starts_with("smtp://") || url.value.starts_with("smtps://")) {
+                    return Err(invalid(
+                        "smtp_url",
+                        &url,
+                        "must start with smtp:// (e.g. smtp://mail.example.no:587?tls=required) or smtps:// (e.g. smtps://user:password@mail.example.no:465)",
+                    ));
+                }
+                if drifta_core::validate::email(
+                    from.value
+                        .rsplit_once('<')
+                        .map_or(from.value.as_str(), |(_, a)| a.trim_end_matches('>')),
+                )
+                .is_err()
+                {
+                    return Err(invalid(
+                        "mail_from",
+                        &from,
+                        format!(
+                            "'{}' is not an address such as drift@provider.no or \"Drifta <drift@provider.no>\"",
+                            from.value
+                        ),
+                    ));
+                }
+                config.outgoing.smtp = Some((url.value, from.value));
+            }
+            (Some(url), None) => {
+                return Err(invalid(
+                    "smtp_url",
+                    &url,
+                    "is set but mail_from is not: set mail_from to the sender address, e.g. drift@provider.no",
+                ));
+            }
+            (None, Some(from)) => {
+                return Err(invalid(
+                    "mail_from",
+                    &from,
+                    "is set but smtp_url is not: set smtp_url to the mail server",
+                ));
+            }
+            (None, None) => {}
+        }
+        if let Some(s) = pick(
+            "sms_gateway_url",
+            "DRIFTA_SMS_GATEWAY_URL",
+            file.sms_gateway_url,
+            &path,
+            env,
+        ) {
+            if drifta_core::alert::webhook_url(&s.value).is_err() {
+                return Err(invalid(
+                    "sms_gateway_url",
+                    &s,
+                    "must be an http:// or https:// address, with {to} and {message} where the gateway wants them (or none for a JSON POST)",
+                ));
+            }
+            let token = pick(
+                "sms_gateway_token",
+                "DRIFTA_SMS_GATEWAY_TOKEN",
+                file.sms_gateway_token,
+                &path,
+                env,
+            )
+            .map(|t| t.value);
+            config.outgoing.sms = Some((s.value, token));
+        }
         Ok(config)
     }
 }
@@ -324,6 +408,57 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("session_idle_minutes"), "{err}");
+    }
+
+    #[test]
+    fn outgoing_mail_and_sms() {
+        let (_d, path) = write(
+            "smtp_url = \"smtp://mail.example.no:587?tls=required\"\nmail_from = \"Drifta <drift@example.no>\"\nsms_gateway_url = \"https://sms.example/send?to={to}&text={message}\"\n",
+        );
+        let c = Config::load(
+            Some(&path),
+            &env_of(&[("DRIFTA_SMS_GATEWAY_TOKEN", "s3cret")]),
+        )
+        .unwrap();
+        assert_eq!(
+            c.outgoing.smtp,
+            Some((
+                "smtp://mail.example.no:587?tls=required".into(),
+                "Drifta <drift@example.no>".into()
+            ))
+        );
+        assert_eq!(
+            c.outgoing.sms,
+            Some((
+                "https://sms.example/send?to={to}&text={message}".into(),
+                Some("s3cret".into())
+            ))
+        );
+        for (pairs, expected) in [
+            (vec![("DRIFTA_SMTP_URL", "smtp://x")], "mail_from is not"),
+            (vec![("DRIFTA_MAIL_FROM", "a@b.no")], "smtp_url is not"),
+            (
+                vec![
+                    ("DRIFTA_SMTP_URL", "mail.example.no"),
+                    ("DRIFTA_MAIL_FROM", "a@b.no"),
+                ],
+                "must start with smtp://",
+            ),
+            (
+                vec![
+                    ("DRIFTA_SMTP_URL", "smtp://x"),
+                    ("DRIFTA_MAIL_FROM", "drift"),
+                ],
+                "is not an address",
+            ),
+            (
+                vec![("DRIFTA_SMS_GATEWAY_URL", "sms.example")],
+                "`sms_gateway_url`",
+            ),
+        ] {
+            let err = Config::load(None, &env_of(&pairs)).unwrap_err().to_string();
+            assert!(err.contains(expected), "{pairs:?}: {err}");
+        }
     }
 
     #[test]

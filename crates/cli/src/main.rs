@@ -467,6 +467,8 @@ async fn serve(store: Store, config: &Config, banner: Option<String>) -> Result<
             addr: config.listen,
             reason: e.to_string(),
         })?;
+    // Outage tickets the engine and the heartbeat sweep open speak the municipality's language.
+    let store = store.with_texts(std::sync::Arc::new(drifta_web::i18n::CatalogueTexts));
     let state = AppState::new(
         store.clone(),
         PasswordHasher::production(),
@@ -489,6 +491,7 @@ async fn serve(store: Store, config: &Config, banner: Option<String>) -> Result<
             None
         }
     };
+    let alerts = start_alerts(&store, config)?;
     if let Some(b) = banner {
         println!("{b}");
     }
@@ -498,8 +501,35 @@ async fn serve(store: Store, config: &Config, banner: Option<String>) -> Result<
     if let Some(engine) = engine {
         engine.shutdown().await;
     }
+    alerts.shutdown().await;
     store.close().await;
     Ok(())
+}
+
+/// Starts the alert sender. Without SMTP or an SMS gateway configured it still runs:
+/// webhooks need neither, and alerts on a missing channel are marked failed with the
+/// setting to add, visible on the alerts page.
+fn start_alerts(
+    store: &Store,
+    config: &Config,
+) -> Result<drifta_monitor::alerts::AlertHandle, CliError> {
+    use drifta_monitor::alerts::{AlertConfig, SmsGateway, SmtpConfig};
+    let mut alerts = AlertConfig::new(
+        node_id(config.listen),
+        std::sync::Arc::new(drifta_web::alert_text),
+    );
+    alerts.smtp = config
+        .outgoing
+        .smtp
+        .clone()
+        .map(|(url, from)| SmtpConfig { url, from });
+    alerts.sms = config
+        .outgoing
+        .sms
+        .clone()
+        .map(|(url, token)| SmsGateway { url, token });
+    drifta_monitor::alerts::spawn(store.clone(), alerts)
+        .map_err(|e| CliError::Usage(format!("configuration key {e}")))
 }
 
 /// This node's name in the monitor lease table: host name and listening address. Stable

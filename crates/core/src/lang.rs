@@ -34,9 +34,39 @@ impl Language {
     }
 }
 
+/// Text in someone's language for what the store writes by itself (an outage ticket's title,
+/// its recovery note). The catalogue lives in the web crate; `serve` passes it in, because the
+/// store must not depend on the web.
+pub trait Texts: Send + Sync + std::fmt::Debug {
+    fn text(&self, lang: Language, key: &str, args: &[(&str, &str)]) -> String;
+}
+
+/// Without a catalogue: the key and its arguments. Recognisable in tests and logs; a running
+/// server always has the catalogue.
+#[derive(Debug)]
+pub struct KeysOnly;
+
+impl Texts for KeysOnly {
+    fn text(&self, _lang: Language, key: &str, args: &[(&str, &str)]) -> String {
+        let mut out = key.to_string();
+        for (name, value) in args {
+            out.push_str(&format!(" {name}={value}"));
+        }
+        out
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn without_a_catalogue_the_key_and_arguments_show() {
+        assert_eq!(
+            KeysOnly.text(Language::Nb, "outage-recovered", &[("monitor", "Lønn")]),
+            "outage-recovered monitor=Lønn"
+        );
+    }
 
     #[test]
     fn maps_browser_codes() {

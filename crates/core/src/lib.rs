@@ -25,6 +25,7 @@ macro_rules! codes {
     };
 }
 
+pub mod alert;
 pub mod audit;
 pub mod calendar;
 pub mod clock;

@@ -142,6 +142,28 @@ impl MonitorState {
     }
 }
 
+/// The part a monitored network link plays at its site. When a site's primary link
+/// (fibre) is down but its backup (4G/5G) is up, the site still works, slowly and at a
+/// cost: the primary link's monitor shows *degraded*, not *down*, until the backup fails
+/// too.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LinkRole {
+    Primary,
+    Backup,
+}
+
+impl LinkRole {
+    /// What a primary link's monitor shows: `measured`, except that down with a working
+    /// backup at the same site is degraded.
+    pub fn shown(measured: MonitorState, role: Option<LinkRole>, backup_up: bool) -> MonitorState {
+        match (measured, role) {
+            (MonitorState::Down, Some(LinkRole::Primary)) if backup_up => MonitorState::Degraded,
+            _ => measured,
+        }
+    }
+}
+
 // ---- Settings ----------------------------------------------------------------
 
 /// Shortest interval between active checks. Shorter intervals would mostly
@@ -2286,6 +2308,21 @@ impl RollupRecorder {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_site_on_its_backup_link_is_degraded_not_down() {
+        use MonitorState::*;
+        assert_eq!(
+            LinkRole::shown(Down, Some(LinkRole::Primary), true),
+            Degraded
+        );
+        assert_eq!(LinkRole::shown(Down, Some(LinkRole::Primary), false), Down);
+        assert_eq!(LinkRole::shown(Down, Some(LinkRole::Backup), true), Down);
+        assert_eq!(LinkRole::shown(Down, None, true), Down);
+        for state in [Up, Degraded, Paused, Maintenance] {
+            assert_eq!(LinkRole::shown(state, Some(LinkRole::Primary), true), state);
+        }
+    }
+
     use super::*;
     use jiff::civil::time;
     use proptest::prelude::*;

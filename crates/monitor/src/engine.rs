@@ -8,8 +8,8 @@
 use crate::probe::{Probe, Prober};
 use drifta_core::clock::{from_millis, to_millis};
 use drifta_core::monitor::{
-    CheckSettings, IncidentId, MaintenanceWindow, MonitorState, MonitorTracker, RollupRecorder,
-    Transition,
+    CheckSettings, IncidentId, LinkRole, MaintenanceWindow, MonitorState, MonitorTracker,
+    RollupRecorder, Transition,
 };
 use drifta_core::monitor_history::{HourRecord, PackedMinutes, hour_start};
 use drifta_store::{
@@ -331,8 +331,23 @@ impl Engine {
         slot.recorder
             .record(at, slot.tracker.measured_state(at), Some(&done.outcome));
         let first_check = !std::mem::replace(&mut slot.checked, true);
-        if let Some(change) = decide(slot, transition.as_ref(), at) {
+        let link = slot.monitor.link;
+        let location = slot.monitor.location_id.clone();
+        let backup = match (link, &location) {
+            (Some(LinkRole::Primary), Some(location)) => self.backup_up(location, at),
+            _ => None,
+        };
+        let Some(slot) = self.slots.get_mut(&done.id) else {
+            return;
+        };
+        if let Some(change) = decide(slot, transition.as_ref(), at, backup.as_deref()) {
             self.pending.push(change);
+            // The site's primary link now shows this backup's state through its own.
+            if link == Some(LinkRole::Backup)
+                && let Some(location) = location
+            {
+                self.redecide_primaries(&location, at);
+            }
         }
         if first_check {
             self.unchecked = self.unchecked.saturating_sub(1);
@@ -510,14 +525,53 @@ impl Engine {
     fn history_rows(&mut self, now: Timestamp) -> Vec<HourRow> {
         let mut rows = std::mem::take(&mut self.finished_rows);
         rows.reserve(self.slots.len());
+        let backups: HashMap<String, String> = self
+            .slots
+            .values()
+            .filter(|s| {
+                s.monitor.link == Some(LinkRole::Backup) && s.tracker.state(now) == MonitorState::Up
+            })
+            .filter_map(|s| Some((s.monitor.location_id.clone()?, s.monitor.name.clone())))
+            .collect();
         for slot in self.slots.values_mut() {
+            let backup = match (&slot.monitor.link, &slot.monitor.location_id) {
+                (Some(LinkRole::Primary), Some(location)) => {
+                    backups.get(location).map(String::as_str)
+                }
+                _ => None,
+            };
             // A maintenance window that began without a check still shows on the status.
-            if let Some(change) = decide(slot, None, now) {
+            if let Some(change) = decide(slot, None, now, backup) {
                 self.pending.push(change);
             }
             rows.extend(slot_rows(slot, now));
         }
         rows
+    }
+
+    /// The name of a backup link at `location` that is up, if any. Only primary links
+    /// ask, and few monitors are links, so a scan is cheaper than keeping an index.
+    fn backup_up(&self, location: &str, now: Timestamp) -> Option<String> {
+        self.slots
+            .values()
+            .find(|s| {
+                s.monitor.link == Some(LinkRole::Backup)
+                    && s.monitor.location_id.as_deref() == Some(location)
+                    && s.tracker.state(now) == MonitorState::Up
+            })
+            .map(|s| s.monitor.name.clone())
+    }
+
+    fn redecide_primaries(&mut self, location: &str, now: Timestamp) {
+        let backup = self.backup_up(location, now);
+        for slot in self.slots.values_mut() {
+            if slot.monitor.link == Some(LinkRole::Primary)
+                && slot.monitor.location_id.as_deref() == Some(location)
+                && let Some(change) = decide(slot, None, now, backup.as_deref())
+            {
+                self.pending.push(change);
+            }
+        }
     }
 }
 
@@ -557,20 +611,38 @@ fn slot_rows(slot: &mut Slot, now: Timestamp) -> Vec<HourRow> {
 
 /// The state change to write, if what the status should show differs from what is stored.
 /// Tickets follow only announced transitions (not silenced by maintenance or flapping).
-fn decide(slot: &mut Slot, transition: Option<&Transition>, now: Timestamp) -> Option<StateChange> {
-    let shown = slot.tracker.state(now);
+fn decide(
+    slot: &mut Slot,
+    transition: Option<&Transition>,
+    now: Timestamp,
+    backup_up: Option<&str>,
+) -> Option<StateChange> {
+    let measured = slot.tracker.state(now);
+    let shown = LinkRole::shown(measured, slot.monitor.link, backup_up.is_some());
     if shown == slot.written {
         return None;
     }
+    // A primary link's outage turns into "degraded" (and back to "down") by what its
+    // backup does, without a transition of its own: people hear of it unless maintenance
+    // or flapping holds alerts back.
+    let by_backup = measured == MonitorState::Down && slot.monitor.link == Some(LinkRole::Primary);
+    let reason = match (shown, backup_up) {
+        (MonitorState::Degraded, Some(backup)) if by_backup => format!("on backup link: {backup}"),
+        _ => transition
+            .and_then(|t| t.reason.clone())
+            .unwrap_or_default(),
+    };
+    let announced = match transition {
+        Some(t) => !t.silenced && t.to == measured,
+        None => by_backup && !slot.tracker.in_maintenance(now) && !slot.tracker.is_flapping(),
+    };
     let change = StateChange {
         monitor_id: slot.monitor.id.clone(),
         at: to_millis(transition.map_or(now, |t| t.at)),
         from: slot.written,
         to: shown,
-        reason: transition
-            .and_then(|t| t.reason.clone())
-            .unwrap_or_default(),
-        announced: transition.is_some_and(|t| !t.silenced && t.to == shown),
+        reason,
+        announced,
     };
     slot.written = shown;
     Some(change)
@@ -785,6 +857,7 @@ mod tests {
             state_since: 0,
             location_id: Some("loc".into()),
             updated_at: 0,
+            link: None,
         };
         let once = MaintenanceSchedule::Once {
             starts_at: 0,

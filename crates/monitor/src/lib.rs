@@ -2,5 +2,6 @@
 //! state changes and per-minute roll-ups in batches (see ARCHITECTURE.md, "the monitor does
 //! not write per check"). The rules for what a result means live in `drifta_core::monitor`.
 
+pub mod alerts;
 pub mod engine;
 pub mod probe;

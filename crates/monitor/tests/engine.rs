@@ -15,6 +15,9 @@ use std::sync::atomic::{AtomicU16, Ordering};
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
+#[path = "engine/alerts.rs"]
+mod alerts;
+
 /// A web server whose answer the test switches.
 async fn target(status: Arc<AtomicU16>) -> String {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -176,7 +179,9 @@ async fn outages_are_confirmed_ticketed_silenced_and_recorded() {
         let t = store.get_ticket(&scope, &ticket).await.unwrap();
         let events = store.ticket_events(&scope, &t).await.unwrap();
         assert!(
-            events.iter().any(|e| e.body.contains("is up again")),
+            events
+                .iter()
+                .any(|e| e.body.contains("outage-recovered monitor=")),
             "{}",
             db.label
         );
@@ -237,5 +242,112 @@ async fn outages_are_confirmed_ticketed_silenced_and_recorded() {
             .await
             .unwrap();
         assert_eq!(taken.len(), 64, "{}", db.label);
+    }
+}
+
+#[tokio::test]
+async fn a_site_on_its_backup_link_is_degraded_until_the_backup_fails_too() {
+    use drifta_core::cmdb::{ItemType, Lifecycle};
+    use drifta_core::tenant::LocationKind;
+    use drifta_store::{ItemInput, NewItem, NewLocation};
+    for db in backends().await {
+        let store = db.store.clone();
+        let (tenant, scope) = municipality(&store).await;
+        let school = store
+            .create_location(
+                &scope,
+                &tenant,
+                NewLocation {
+                    name: "Fjordvik skole".into(),
+                    kind: LocationKind::School,
+                    address: String::new(),
+                },
+            )
+            .await
+            .unwrap();
+        let mut monitors = Vec::new();
+        let mut targets = Vec::new();
+        for (name, primary) in [("Fiber skolen", "true"), ("4G skolen", "false")] {
+            let item = store
+                .create_item(
+                    &scope,
+                    NewItem {
+                        tenant_id: tenant.clone(),
+                        item_type: ItemType::NetworkLink,
+                        lifecycle: Lifecycle::Deployed,
+                        input: ItemInput {
+                            name: name.into(),
+                            location_id: Some(school.id.to_string()),
+                            attributes: [("primary".to_string(), primary.to_string())].into(),
+                            ..ItemInput::default()
+                        },
+                    },
+                )
+                .await
+                .unwrap();
+            let status = Arc::new(AtomicU16::new(200));
+            let url = target(status.clone()).await;
+            let monitor = store
+                .create_check_monitor(
+                    &scope,
+                    NewCheck {
+                        tenant_id: tenant.clone(),
+                        name: name.into(),
+                        kind: MonitorKind::Http,
+                        probe: serde_json::json!({ "kind": "http", "url": url }),
+                        interval_secs: 20,
+                        timeout_secs: 5,
+                        retries: 0,
+                        degraded_above_ms: None,
+                        location_id: None,
+                    },
+                )
+                .await
+                .unwrap();
+            store
+                .set_monitor_item(&scope, &monitor.id, Some(&item.summary.id))
+                .await
+                .unwrap();
+            monitors.push(monitor.id);
+            targets.push(status);
+        }
+        let (fibre, backup) = (&monitors[0], &monitors[1]);
+        let handle = engine::spawn(store.clone(), Prober::new().unwrap(), fast("node-link"));
+        eventually("both links up", || async {
+            handle.stats().checks_done >= 4
+        })
+        .await;
+
+        // The fibre is dug up: the school runs on 4G, degraded, no outage ticket.
+        targets[0].store(503, Ordering::SeqCst);
+        eventually("fibre degraded", || async {
+            state_of(&store, &scope, fibre).await.0 == "degraded"
+        })
+        .await;
+        let m = store.get_monitor(&scope, fibre).await.unwrap();
+        assert!(m.reason.contains("4G skolen"), "{}: {}", db.label, m.reason);
+        assert!(m.ticket_id.is_none(), "{}", db.label);
+
+        // Then the 4G link fails too: the school is cut off, the fibre's outage is real.
+        targets[1].store(503, Ordering::SeqCst);
+        eventually("fibre down with a ticket", || async {
+            let (state, ticket) = state_of(&store, &scope, fibre).await;
+            state == "down" && ticket.is_some()
+        })
+        .await;
+        assert_eq!(state_of(&store, &scope, backup).await.0, "down");
+
+        // The 4G link comes back first: degraded again; then the fibre: up.
+        targets[1].store(200, Ordering::SeqCst);
+        eventually("back on 4G", || async {
+            state_of(&store, &scope, fibre).await.0 == "degraded"
+        })
+        .await;
+        targets[0].store(200, Ordering::SeqCst);
+        eventually("fibre up", || async {
+            state_of(&store, &scope, fibre).await.0 == "up"
+        })
+        .await;
+        handle.shutdown().await;
     }
 }

@@ -5,13 +5,14 @@
 //! once a second at most for state changes and once a minute for history, each call one
 //! transaction, so 10,000 monitors never mean 10,000 writes a minute.
 
+use crate::alerts::StateEvent;
 use crate::audit::Change;
 use crate::db::Store;
 use crate::error::StoreError;
 use crate::monitors::{Monitor, Outage};
 use crate::sql::Sql;
 use drifta_core::clock::from_millis;
-use drifta_core::monitor::{CheckSettings, MaintenanceWindow, MonitorKind, MonitorState};
+use drifta_core::monitor::{CheckSettings, LinkRole, MaintenanceWindow, MonitorKind, MonitorState};
 use drifta_core::validate::{FieldError, display_name};
 use drifta_core::{Actor, Permission, Scope, TenantId, UserId};
 use jiff::SignedDuration;
@@ -49,8 +50,29 @@ pub struct EngineMonitor {
     pub degraded_above_ms: Option<i64>,
     pub state: String,
     pub state_since: i64,
+    /// The monitor's own location, else its item's.
     pub location_id: Option<String>,
     pub updated_at: i64,
+    /// Set when the monitor watches a network link in the inventory.
+    pub link: Option<LinkRole>,
+}
+
+/// A network link's role from its item's attributes: primary unless marked otherwise,
+/// because most sites have one link and it is their primary.
+fn link_role(attributes: &str) -> LinkRole {
+    // Stored normalised by drifta_core::item_fields: booleans as "true"/"false".
+    let primary = serde_json::from_str::<serde_json::Value>(attributes)
+        .ok()
+        .and_then(|a| match a.get("primary")? {
+            serde_json::Value::Bool(b) => Some(*b),
+            serde_json::Value::String(s) => Some(s != "false"),
+            _ => None,
+        });
+    if primary == Some(false) {
+        LinkRole::Backup
+    } else {
+        LinkRole::Primary
+    }
 }
 
 /// A state change the engine decided on.
@@ -285,26 +307,19 @@ impl Store {
                 .arg(monitor.tenant_id.as_str()),
         )
         .await?;
-        tx.execute(
-            Sql::new("INSERT INTO monitor_events (tenant_id, monitor_id, at, from_state, to_state, reason) VALUES ($1, $2, $3, $4, $5, '')")
-                .arg(monitor.tenant_id.as_str())
-                .arg(id)
-                .arg(now)
-                .arg(monitor.state.as_str())
-                .arg(next),
-        )
-        .await?;
-        tx.audit(
+        tx.monitor_state_changed(
+            StateEvent {
+                tenant: &monitor.tenant_id,
+                monitor_id: id,
+                name: &monitor.name,
+                from: &monitor.state,
+                to: next,
+                at: now,
+                reason: "",
+                announced: false,
+            },
             scope.actor(),
             now,
-            Change {
-                tenant: Some(&monitor.tenant_id),
-                action: if paused { "pause" } else { "resume" },
-                object_type: "monitor",
-                object_id: id,
-                before: Some(serde_json::json!({ "state": monitor.state })),
-                after: Some(serde_json::json!({ "state": next })),
-            },
         )
         .await?;
         tx.commit().await?;
@@ -316,7 +331,7 @@ impl Store {
                 state: MonitorState::Paused,
                 reason: "",
                 ticket_id: monitor.ticket_id.clone(),
-                recovered: "was paused",
+                recovered: "outage-paused",
             })
             .await?;
         }
@@ -435,11 +450,12 @@ impl Store {
             i64,
             Option<String>,
             i64,
+            Option<String>,
         );
         let rows: Vec<Row> = self
             .fetch_all(
-                Sql::new("SELECT id, tenant_id, name, kind, probe, period_secs, timeout_secs, retries, degraded_above_ms, state, state_since, location_id, updated_at FROM monitors WHERE kind <> 'heartbeat' AND ")
-                    .push_in("bucket", buckets.iter().copied()),
+                Sql::new("SELECT m.id, m.tenant_id, m.name, m.kind, m.probe, m.period_secs, m.timeout_secs, m.retries, m.degraded_above_ms, m.state, m.state_since, COALESCE(m.location_id, i.location_id), m.updated_at, CASE WHEN i.item_type = 'network_link' THEN i.attributes END FROM monitors m LEFT JOIN items i ON i.id = m.item_id WHERE m.kind <> 'heartbeat' AND ")
+                    .push_in("m.bucket", buckets.iter().copied()),
             )
             .await?;
         Ok(rows
@@ -458,6 +474,7 @@ impl Store {
                 state_since: r.10,
                 location_id: r.11,
                 updated_at: r.12,
+                link: r.13.as_deref().map(link_role),
             })
             .collect())
     }
@@ -488,30 +505,20 @@ impl Store {
                 continue;
             };
             let tenant = TenantId::from_db(tenant);
-            tx.execute(
-                Sql::new("INSERT INTO monitor_events (tenant_id, monitor_id, at, from_state, to_state, reason) VALUES ($1, $2, $3, $4, $5, $6)")
-                    .arg(tenant.as_str())
-                    .arg(change.monitor_id.as_str())
-                    .arg(change.at)
-                    .arg(change.from.as_str())
-                    .arg(change.to.as_str())
-                    .arg(change.reason.as_str()),
-            )
-            .await?;
             let system = Actor::system(format!("drifta monitor: {name}"));
-            tx.audit(
+            tx.monitor_state_changed(
+                StateEvent {
+                    tenant: &tenant,
+                    monitor_id: &change.monitor_id,
+                    name: &name,
+                    from: change.from.as_str(),
+                    to: change.to.as_str(),
+                    at: change.at,
+                    reason: &change.reason,
+                    announced: change.announced,
+                },
                 &system,
                 now,
-                Change {
-                    tenant: Some(&tenant),
-                    action: "state",
-                    object_type: "monitor",
-                    object_id: &change.monitor_id,
-                    before: Some(serde_json::json!({ "state": change.from.as_str() })),
-                    after: Some(
-                        serde_json::json!({ "state": change.to.as_str(), "reason": change.reason }),
-                    ),
-                },
             )
             .await?;
             written += 1;
@@ -528,7 +535,7 @@ impl Store {
                 state: change.to,
                 reason: &change.reason,
                 ticket_id,
-                recovered: "is up again",
+                recovered: "outage-recovered",
             })
             .await?;
         }
@@ -804,6 +811,31 @@ impl Store {
     /// Every maintenance window, for the engine.
     pub async fn all_maintenance(&self) -> Result<Vec<Maintenance>, StoreError> {
         self.maintenance_rows(Sql::new(MAINTENANCE_SELECT)).await
+    }
+
+    /// Whether a maintenance window of the monitor, its location or its municipality is
+    /// going on at `now` (heartbeats ask this when a verdict would change their state).
+    pub(crate) async fn in_maintenance(
+        &self,
+        tenant: &TenantId,
+        monitor_id: &str,
+        now: jiff::Timestamp,
+    ) -> Result<bool, StoreError> {
+        let windows = self
+            .maintenance_rows(
+                Sql::new(format!("{MAINTENANCE_SELECT} WHERE w.tenant_id = "))
+                    .push_arg(tenant.as_str())
+                    .push(" AND (w.applies_to = 'tenant' OR (w.applies_to = 'monitor' AND w.target_id = ")
+                    .push_arg(monitor_id)
+                    .push(") OR (w.applies_to = 'location' AND w.target_id = (SELECT location_id FROM monitors WHERE id = ")
+                    .push_arg(monitor_id)
+                    .push(")))"),
+            )
+            .await?;
+        Ok(windows
+            .iter()
+            .filter_map(Maintenance::window)
+            .any(|w| w.is_active(now)))
     }
 
     async fn maintenance_rows(&self, sql: Sql) -> Result<Vec<Maintenance>, StoreError> {

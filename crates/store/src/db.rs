@@ -58,6 +58,8 @@ pub(crate) enum Db {
 pub struct Store {
     pub(crate) db: Db,
     pub(crate) clock: Arc<dyn Clock>,
+    /// For text the store writes itself (outage tickets), in the municipality's language.
+    pub(crate) texts: Arc<dyn drifta_core::lang::Texts>,
 }
 
 /// Rows that decode on both backends (tuples of String, i64, bool and their Options).
@@ -225,7 +227,14 @@ impl Store {
         Ok(Store {
             db,
             clock: Arc::new(SystemClock),
+            texts: Arc::new(drifta_core::lang::KeysOnly),
         })
+    }
+
+    /// Sets the catalogue for text the store writes itself (see [`drifta_core::lang::Texts`]).
+    pub fn with_texts(mut self, texts: Arc<dyn drifta_core::lang::Texts>) -> Self {
+        self.texts = texts;
+        self
     }
 
     /// Replaces the clock, so tests can control session expiry and rate-limit windows.

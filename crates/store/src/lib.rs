@@ -4,6 +4,7 @@
 //! and filters through [`sql::Sql::in_scope`], so isolation does not depend on remembering.
 //! Every change appends to the hash-chained audit log in the same transaction.
 
+mod alerts;
 mod audit;
 mod bulk;
 mod bulk_inventory;
@@ -30,9 +31,10 @@ mod tenants;
 pub mod testing;
 mod tickets;
 mod tokens;
-mod users;
 mod uptime_report;
+mod users;
 
+pub use alerts::{AlertRoute, Delivery, OutboxEntry, OutboxMessage};
 pub use audit::{AuditFilter, AuditPage};
 pub use bulk::{BulkActor, BulkComment, BulkLoaded, BulkTicket, DatasetStats};
 pub use bulk_inventory::{BulkItem, BulkItemsLoaded, BulkRelation};
@@ -61,7 +63,7 @@ pub use tickets::{
     default_sla_minutes,
 };
 pub use tokens::ApiToken;
+pub use uptime_report::{MonitorUptime, MunicipalityUptime, UptimeReport};
 pub use users::{NewUser, User};
 
-pub use uptime_report::{MonitorUptime, MunicipalityUptime, UptimeReport};
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;

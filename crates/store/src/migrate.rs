@@ -70,6 +70,7 @@ pub static MIGRATIONS: &[Migration] = &[
     migration!(13, "0013", "inventory_indexes"),
     migration!(14, "0014", "status_pages"),
     migration!(15, "0015", "checks"),
+    migration!(16, "0016", "alerts"),
 ];
 
 /// Where a database stands against this binary's migrations.

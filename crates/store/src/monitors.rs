@@ -6,6 +6,7 @@
 //! claimed with a conditional update (`… WHERE state = <old>`), so when several nodes evaluate
 //! at once exactly one of them opens the ticket.
 
+use crate::alerts::StateEvent;
 use crate::audit::Change;
 use crate::db::Store;
 use crate::error::StoreError;
@@ -15,7 +16,7 @@ use drifta_core::clock::from_millis;
 use drifta_core::monitor::{HeartbeatPing, HeartbeatSettings, HeartbeatTracker, MonitorState};
 use drifta_core::ticket::{Level, TicketKind};
 use drifta_core::validate::{FieldError, display_name};
-use drifta_core::{Actor, Permission, Role, Scope, TenantId, UserId, secret};
+use drifta_core::{Actor, Language, Permission, Role, Scope, TenantId, UserId, secret};
 use jiff::SignedDuration;
 use serde::Serialize;
 
@@ -245,10 +246,12 @@ impl Store {
         let now = self.now_ms();
         let mut tx = self.begin().await?;
         tx.execute(
-            Sql::new("UPDATE monitors SET item_id = $1 WHERE tenant_id = $2 AND id = $3")
+            // updated_at: the engine reloads the monitor, whose item may make it a link.
+            Sql::new("UPDATE monitors SET item_id = $1, updated_at = $4 WHERE tenant_id = $2 AND id = $3")
                 .arg(item.map(str::to_string))
                 .arg(monitor.tenant_id.as_str())
-                .arg(id),
+                .arg(id)
+                .arg(now),
         )
         .await?;
         tx.audit(
@@ -401,18 +404,29 @@ impl Store {
             &(period, grace, created, start, success, fail, fail_reason),
             self.now(),
         )?;
-        let next = verdict.state.as_str();
-        if next == state {
+        let mut next = verdict.state;
+        if next.as_str() == state {
             return Ok(false);
         }
         let tenant = TenantId::from_db(tenant);
+        // Inside a maintenance window a problem is recorded as maintenance, silently; when
+        // the window is over the sweep finds the problem again and announces it then.
+        if (next.is_problem() || state == "maintenance")
+            && self.in_maintenance(&tenant, id, self.now()).await?
+        {
+            next = MonitorState::Maintenance;
+            if state == "maintenance" {
+                return Ok(false);
+            }
+        }
+        let announced = next != MonitorState::Maintenance;
         let now = self.now_ms();
         let mut tx = self.begin().await?;
         // Claim the change: only the node whose update still sees the old state acts on it.
         let claimed = tx
             .execute(
                 Sql::new("UPDATE monitors SET state = $1, state_since = $2, reason = $3 WHERE id = $4 AND state = $5")
-                    .arg(next)
+                    .arg(next.as_str())
                     .arg(now)
                     .arg(verdict.reason.as_str())
                     .arg(id)
@@ -423,31 +437,26 @@ impl Store {
             tx.commit().await?;
             return Ok(false);
         }
-        tx.execute(
-            Sql::new("INSERT INTO monitor_events (tenant_id, monitor_id, at, from_state, to_state, reason) VALUES ($1, $2, $3, $4, $5, $6)")
-                .arg(tenant.as_str())
-                .arg(id)
-                .arg(now)
-                .arg(state.as_str())
-                .arg(next)
-                .arg(verdict.reason.as_str()),
-        )
-        .await?;
         let system = Actor::system(format!("drifta monitor: {name}"));
-        tx.audit(
+        tx.monitor_state_changed(
+            StateEvent {
+                tenant: &tenant,
+                monitor_id: id,
+                name: &name,
+                from: &state,
+                to: next.as_str(),
+                at: now,
+                reason: &verdict.reason,
+                announced,
+            },
             &system,
             now,
-            Change {
-                tenant: Some(&tenant),
-                action: "state",
-                object_type: "monitor",
-                object_id: id,
-                before: Some(serde_json::json!({ "state": state })),
-                after: Some(serde_json::json!({ "state": next, "reason": verdict.reason })),
-            },
         )
         .await?;
         tx.commit().await?;
+        if !announced {
+            return Ok(true);
+        }
 
         // The ticket is written after the state change is committed: a crash in between
         // leaves the monitor down without a ticket, which the next sweep does not repeat, so
@@ -456,10 +465,10 @@ impl Store {
             id,
             tenant: &tenant,
             name: &name,
-            state: verdict.state,
+            state: next,
             reason: &verdict.reason,
             ticket_id,
-            recovered: "reported success again",
+            recovered: "outage-heartbeat-recovered",
         })
         .await?;
         Ok(true)
@@ -476,6 +485,7 @@ pub(crate) struct Outage<'a> {
     /// The ticket of the open outage, if any.
     pub ticket_id: Option<String>,
     /// How a recovery note ends the sentence after the monitor's name.
+    /// The catalogue key of the note written when the outage ends.
     pub recovered: &'a str,
 }
 
@@ -494,6 +504,18 @@ impl Store {
         } = outage;
         let system = Actor::system(format!("drifta monitor: {name}"));
         let scope = Scope::new(system, [(tenant.clone(), Role::Technician)]);
+        let lang: Option<(String,)> = self
+            .fetch_optional(
+                Sql::new("SELECT language FROM tenants WHERE id = $1").arg(tenant.as_str()),
+            )
+            .await?;
+        let lang = lang
+            .and_then(|(code,)| Language::from_code(&code))
+            .unwrap_or(Language::Nb);
+        let text = |key: &str| {
+            self.texts
+                .text(lang, key, &[("monitor", name), ("reason", reason)])
+        };
         if state == MonitorState::Down && ticket_id.is_none() {
             let ticket = self
                 .create_ticket(
@@ -501,8 +523,8 @@ impl Store {
                     NewTicket {
                         tenant_id: tenant.clone(),
                         kind: TicketKind::Incident,
-                        title: format!("{name}: {reason}").chars().take(120).collect(),
-                        description: reason.to_string(),
+                        title: text("outage-ticket-title").chars().take(120).collect(),
+                        description: text("outage-ticket-description"),
                         requester_id: None,
                         location_id: None,
                         category: "monitor".into(),
@@ -537,7 +559,7 @@ impl Store {
         {
             // Recovery is noted on the outage's ticket; a technician resolves it.
             let _ = self
-                .add_comment(&scope, &ticket_id, &format!("{name} {recovered}."), false)
+                .add_comment(&scope, &ticket_id, &text(recovered), false)
                 .await;
             self.execute(Sql::new("UPDATE monitors SET ticket_id = NULL WHERE id = $1").arg(id))
                 .await?;

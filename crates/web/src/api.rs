@@ -25,6 +25,8 @@ use serde_json::{Value, json};
 
 // The inventory's handlers, in their own file beside this one; a child module so they share
 // the extractors and problems here.
+#[path = "api_alerts.rs"]
+mod alerts;
 #[path = "api_inventory.rs"]
 mod inventory;
 #[path = "api_monitors.rs"]
@@ -76,6 +78,7 @@ pub fn routes() -> Router<AppState> {
         .route("/kb/{id}", get(article))
         .merge(inventory::routes())
         .merge(monitors::routes())
+        .merge(alerts::routes())
         .fallback(no_such_endpoint)
 }
 

@@ -130,6 +130,16 @@ impl Tr {
 }
 
 /// Picks the best of our languages from an Accept-Language header, honouring q-values.
+/// The catalogue as the store's [`drifta_core::lang::Texts`], for text it writes by itself.
+#[derive(Debug)]
+pub struct CatalogueTexts;
+
+impl drifta_core::lang::Texts for CatalogueTexts {
+    fn text(&self, lang: Language, key: &str, args: &[(&str, &str)]) -> String {
+        Tr::new(lang).t_with(key, args)
+    }
+}
+
 pub fn from_accept_language(header: &str) -> Option<Language> {
     accept_language::parse_with_quality(header)
         .into_iter()
@@ -140,7 +150,36 @@ pub fn from_accept_language(header: &str) -> Option<Language> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use drifta_core::lang::Texts;
     use std::collections::BTreeSet;
+
+    #[test]
+    fn the_store_writes_outage_tickets_in_the_municipality_language() {
+        let args = [("monitor", "Lønn"), ("reason", "HTTP 503")];
+        for key in [
+            "outage-ticket-title",
+            "outage-ticket-description",
+            "outage-recovered",
+            "outage-heartbeat-recovered",
+            "outage-paused",
+        ] {
+            for lang in Language::ALL {
+                let text = CatalogueTexts.text(lang, key, &args);
+                assert!(
+                    text.contains("Lønn") && !text.contains(key),
+                    "{lang:?} {key}: {text}"
+                );
+            }
+        }
+        assert_eq!(
+            CatalogueTexts.text(Language::Nb, "outage-recovered", &args),
+            "Lønn er oppe igjen."
+        );
+        assert_eq!(
+            CatalogueTexts.text(Language::Da, "outage-recovered", &args),
+            "Lønn er oppe igen."
+        );
+    }
 
     fn keys(source: &str) -> BTreeSet<String> {
         source

@@ -25,6 +25,7 @@ use std::sync::Arc;
 
 pub use error::PageError;
 pub use i18n::Tr;
+pub use pages::alerts::alert_text;
 
 /// When to mark cookies `Secure`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -95,7 +96,7 @@ impl AppState {
     pub fn new(store: Store, hasher: PasswordHasher, config: WebConfig) -> AppState {
         let dummy_hash = hasher.dummy_hash();
         AppState(Arc::new(AppInner {
-            store,
+            store: store.with_texts(Arc::new(i18n::CatalogueTexts)),
             hasher,
             config,
             dummy_hash,

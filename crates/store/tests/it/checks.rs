@@ -212,7 +212,7 @@ async fn state_changes_open_one_ticket_and_history_is_kept_per_hour() {
         assert!(
             events
                 .iter()
-                .any(|e| e.kind == "note" && e.body.contains("is up again")),
+                .any(|e| e.kind == "note" && e.body.contains("outage-recovered monitor=")),
             "{}",
             db.label
         );

@@ -82,7 +82,12 @@ async fn a_backup_that_stops_reporting_opens_one_ticket_and_recovery_adds_a_note
         let ticket_id = m.ticket_id.clone().expect("an outage opens a ticket");
         let t = store.get_ticket(&tech, &ticket_id).await.unwrap();
         assert_eq!(t.channel, "monitor");
-        assert!(t.title.starts_with("Nattlig backup, filserver:"));
+        assert!(
+            t.title
+                .starts_with("outage-ticket-title monitor=Nattlig backup, filserver reason="),
+            "{}",
+            t.title
+        );
         let about = store.ticket_items(&tech, &ticket_id).await.unwrap();
         assert_eq!(about.len(), 1, "{}: the outage names the server", db.label);
         assert_eq!(about[0].id, server.summary.id);
@@ -124,7 +129,7 @@ async fn a_backup_that_stops_reporting_opens_one_ticket_and_recovery_adds_a_note
         assert!(
             events
                 .iter()
-                .any(|e| e.kind == "note" && e.body.contains("reported success again"))
+                .any(|e| e.kind == "note" && e.body.contains("outage-heartbeat-recovered monitor="))
         );
 
         // A failure report takes it down at once, with the job's words.

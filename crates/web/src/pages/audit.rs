@@ -15,9 +15,10 @@ use drifta_store::AuditFilter;
 use serde::Deserialize;
 use serde_json::Value;
 
-pub const OBJECT_TYPES: [&str; 16] = [
+pub const OBJECT_TYPES: [&str; 17] = [
     "monitor",
     "maintenance",
+    "alert_route",
     "priority_matrix",
     "tenant",
     "location",

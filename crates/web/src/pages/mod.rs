@@ -2,6 +2,7 @@
 
 mod account;
 mod admin_users;
+pub(crate) mod alerts;
 mod audit;
 mod checks;
 mod dashboard;
@@ -17,8 +18,8 @@ mod reports;
 mod status;
 mod teams;
 mod tickets;
-
 pub(crate) mod uptime_report;
+
 use crate::AppState;
 use crate::auth::{Visitor, safe_next};
 use crate::error::PageError;
@@ -64,11 +65,14 @@ pub fn routes() -> Router<AppState> {
         .route("/monitors", get(monitors::list).post(monitors::create))
         .route("/monitors/{id}/status-page", post(status::set_shown))
         .route("/monitors/checks", post(checks::create))
-        .route("/monitors/{id}", get(checks::show))
         .route("/monitors/report", get(uptime_report::page))
         .route("/monitors/report.csv", get(uptime_report::csv))
+        .route("/monitors/{id}", get(checks::show))
         .route("/monitors/{id}/pause", post(checks::set_paused))
         .route("/monitors/maintenance", post(checks::create_maintenance))
+        .route("/monitors/alerts", get(alerts::page).post(alerts::create))
+        .route("/monitors/alerts/{id}/delete", post(alerts::delete))
+        .route("/monitors/alerts/{id}/test", post(alerts::test))
         .route(
             "/monitors/maintenance/{id}/delete",
             post(checks::delete_maintenance),

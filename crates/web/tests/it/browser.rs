@@ -1227,3 +1227,110 @@ async fn a_technician_reads_the_uptime_report_and_switches_month() {
     wait_for_text(b, "#report-heading", "oktober 2026").await;
     b.clone().close().await.unwrap();
 }
+
+/// An HTTP receiver that keeps every request body, for webhook deliveries.
+async fn recording_receiver() -> (String, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let kept = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let inbox = kept.clone();
+    tokio::spawn(async move {
+        while let Ok((mut socket, _)) = listener.accept().await {
+            let kept = kept.clone();
+            tokio::spawn(async move {
+                let mut raw = Vec::new();
+                let mut buf = [0u8; 4096];
+                while let Ok(n) = socket.read(&mut buf).await {
+                    if n == 0 {
+                        break;
+                    }
+                    raw.extend_from_slice(&buf[..n]);
+                    let text = String::from_utf8_lossy(&raw).to_string();
+                    if let Some((head, body)) = text.split_once("\r\n\r\n") {
+                        let length = head
+                            .lines()
+                            .find_map(|l| {
+                                l.to_ascii_lowercase()
+                                    .strip_prefix("content-length:")
+                                    .and_then(|v| v.trim().parse::<usize>().ok())
+                            })
+                            .unwrap_or(0);
+                        if body.len() >= length {
+                            kept.lock().unwrap().push(body.to_string());
+                            break;
+                        }
+                    }
+                }
+                let _ = socket
+                    .write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\nconnection: close\r\n\r\n")
+                    .await;
+            });
+        }
+    });
+    (format!("http://{addr}/hooks/drift"), inbox)
+}
+
+/// A technician routes Fjordvik's alerts to the team's chat, sends a test, and sees it
+/// delivered in the log; the chat received Norwegian text in Slack's format.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_technician_routes_alerts_to_chat_and_sends_a_test() {
+    if !enabled() {
+        return;
+    }
+    let server = start_on(sqlite().await, WebConfig::default()).await;
+    let (hook, received) = recording_receiver().await;
+    let mut config = drifta_monitor::alerts::AlertConfig::new(
+        "browser-test",
+        std::sync::Arc::new(drifta_web::alert_text),
+    );
+    config.poll_every = Duration::from_millis(100);
+    let sender = drifta_monitor::alerts::spawn(server.store.clone(), config).unwrap();
+    let br = browser().await;
+    let b = &br.client;
+    sign_in(b, &server, "tekniker.nord").await;
+    b.goto(&server.url("/monitors")).await.unwrap();
+    click(b, "open-alerts").await;
+    wait_for_text(b, "#no-routes", "").await;
+    select_text(b, "al-tenant", "Fjordvik kommune").await;
+    select_text(b, "al-channel", "Webhook").await;
+    type_into(b, "al-target", "chat.fjordvik.example").await;
+    click(b, "route-save").await;
+    // Not a web address: the form says so and nothing is added.
+    let error = wait_for_text(b, "#form-error", "https://").await;
+    assert!(error.contains("http://"), "{error}");
+    assert!(b.find(Locator::Css("#alert-routes")).await.is_err());
+
+    select_text(b, "al-tenant", "Fjordvik kommune").await;
+    select_text(b, "al-channel", "Webhook").await;
+    type_into(b, "al-target", &hook).await;
+    select_text(b, "al-format", "Slack").await;
+    select_text(b, "al-threshold", "Redusert og nede").await;
+    click(b, "route-save").await;
+    let routes = wait_for_text(b, "#alert-routes", "Fjordvik").await;
+    assert!(routes.contains("/hooks/drift"), "{routes}");
+    assert!(routes.contains("med en gang"), "{routes}");
+    b.find(Locator::Css("#alert-routes .route-test"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let log = reload_until(b, "#alert-deliveries", "Sendt").await;
+    assert!(log.contains("Testvarsel"), "{log}");
+    screenshot(b, "alerts-test-sent").await;
+    let bodies = received.lock().unwrap().clone();
+    assert_eq!(bodies.len(), 1, "{bodies:?}");
+    let body: serde_json::Value = serde_json::from_str(&bodies[0]).unwrap();
+    let text = body["text"].as_str().unwrap();
+    assert!(text.contains("Testvarsel fra Drifta"), "{text}");
+
+    b.find(Locator::Css("#alert-routes .route-delete"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_for_text(b, "#no-routes", "").await;
+    sender.shutdown().await;
+}

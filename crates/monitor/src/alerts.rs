@@ -1,0 +1,317 @@
+//! The alert sender: claims due messages from the outbox, delivers them by e-mail
+//! (SMTP), webhook or SMS gateway, and records how each went. Several nodes may run it
+//! at once; the outbox's leases keep them from sending the same message twice, and a
+//! node that dies mid-way leaves messages that another node sends once the lease runs out.
+//!
+//! What a message says is rendered at send time by a [`Renderer`] the caller supplies
+//! (the web crate's translation catalogue), in the language of the route.
+
+use drifta_core::Language;
+use drifta_core::alert::{self, AlertEvent, Channel, Rendered};
+use drifta_store::{Delivery, OutboxMessage, Store};
+use lettre::message::{Mailbox, SinglePart};
+use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+/// Turns an event into text in one language.
+pub type Renderer = Arc<dyn Fn(&AlertEvent, Language) -> Rendered + Send + Sync>;
+
+/// Outgoing mail.
+#[derive(Clone, Debug)]
+pub struct SmtpConfig {
+    /// `smtp://host:25` (plain, for a local relay), `smtp://host:587?tls=required`
+    /// (STARTTLS) or `smtps://user:password@host:465` (TLS).
+    pub url: String,
+    /// The sender, e.g. `Drifta <drift@provider.no>`.
+    pub from: String,
+}
+
+/// An SMS gateway reached over HTTP.
+#[derive(Clone, Debug)]
+pub struct SmsGateway {
+    /// With `{to}` and `{message}` in it, a GET with both filled in; otherwise a POST of
+    /// `{"to": …, "message": …}`.
+    pub url: String,
+    /// Sent as `Authorization: Bearer …` when set.
+    pub token: Option<String>,
+}
+
+/// How the sender runs.
+#[derive(Clone)]
+pub struct AlertConfig {
+    pub node_id: String,
+    pub smtp: Option<SmtpConfig>,
+    pub sms: Option<SmsGateway>,
+    pub render: Renderer,
+    /// How often the outbox is looked at when it was empty.
+    pub poll_every: Duration,
+    /// How long a claimed message stays with this node.
+    pub lease: Duration,
+    /// Longest wait for one delivery.
+    pub timeout: Duration,
+}
+
+impl AlertConfig {
+    pub fn new(node_id: impl Into<String>, render: Renderer) -> Self {
+        AlertConfig {
+            node_id: node_id.into(),
+            smtp: None,
+            sms: None,
+            render,
+            poll_every: Duration::from_secs(2),
+            lease: Duration::from_secs(120),
+            timeout: Duration::from_secs(20),
+        }
+    }
+}
+
+/// Why a configuration cannot work; reported at start-up.
+#[derive(Debug, thiserror::Error)]
+pub enum AlertConfigError {
+    #[error(
+        "smtp_url: {0}. Use smtp://host:25, smtp://host:587?tls=required or smtps://user:password@host:465"
+    )]
+    SmtpUrl(String),
+    #[error(
+        "mail_from: {0}. Use an address such as drift@provider.no or \"Drifta <drift@provider.no>\""
+    )]
+    From(String),
+    #[error("cannot start the HTTP client for webhooks: {0}")]
+    Http(String),
+}
+
+struct Sender {
+    store: Store,
+    config: AlertConfig,
+    http: reqwest::Client,
+    smtp: Option<(AsyncSmtpTransport<Tokio1Executor>, Mailbox)>,
+}
+
+pub struct AlertHandle {
+    shutdown: watch::Sender<bool>,
+    task: JoinHandle<()>,
+}
+
+impl AlertHandle {
+    /// Stops after the deliveries in flight.
+    pub async fn shutdown(self) {
+        let _ = self.shutdown.send(true);
+        let _ = self.task.await;
+    }
+}
+
+/// Checks the configuration and starts the sender.
+pub fn spawn(store: Store, config: AlertConfig) -> Result<AlertHandle, AlertConfigError> {
+    let smtp = match &config.smtp {
+        Some(smtp) => {
+            let transport = AsyncSmtpTransport::<Tokio1Executor>::from_url(&smtp.url)
+                .map_err(|e| AlertConfigError::SmtpUrl(e.to_string()))?
+                .timeout(Some(config.timeout))
+                .build();
+            let from: Mailbox = smtp
+                .from
+                .parse()
+                .map_err(|e: lettre::address::AddressError| {
+                    AlertConfigError::From(e.to_string())
+                })?;
+            Some((transport, from))
+        }
+        None => None,
+    };
+    let http = reqwest::Client::builder()
+        .timeout(config.timeout)
+        .user_agent(concat!("drifta/", env!("CARGO_PKG_VERSION")))
+        .build()
+        .map_err(|e| AlertConfigError::Http(e.to_string()))?;
+    let (shutdown, mut shutdown_rx) = watch::channel(false);
+    let sender = Arc::new(Sender {
+        store,
+        config,
+        http,
+        smtp,
+    });
+    let task = tokio::spawn(async move {
+        loop {
+            let busy = sender.clone().round().await;
+            if *shutdown_rx.borrow() {
+                break;
+            }
+            if !busy {
+                tokio::select! {
+                    _ = tokio::time::sleep(sender.config.poll_every) => {}
+                    _ = shutdown_rx.changed() => break,
+                }
+            }
+        }
+    });
+    Ok(AlertHandle { shutdown, task })
+}
+
+/// Messages claimed per round; a burst (a site's switch takes 40 monitors down) goes out
+/// in a few rounds, each delivery concurrent.
+const BATCH: i64 = 50;
+
+impl Sender {
+    /// One round: claim, deliver concurrently, record. True when the batch was full, so
+    /// the next round should start at once.
+    async fn round(self: Arc<Self>) -> bool {
+        let lease = i64::try_from(self.config.lease.as_millis()).unwrap_or(120_000);
+        let messages = match self
+            .store
+            .claim_outbox(&self.config.node_id, BATCH, lease)
+            .await
+        {
+            Ok(messages) => messages,
+            Err(e) => {
+                tracing::warn!(error = %e, "could not read the alert outbox");
+                return false;
+            }
+        };
+        let full = messages.len() as i64 == BATCH;
+        let mut tasks = tokio::task::JoinSet::new();
+        for message in messages {
+            let sender = self.clone();
+            tasks.spawn(async move {
+                let outcome = sender.deliver(&message).await;
+                match &outcome {
+                    Delivery::Sent => {
+                        tracing::info!(id = %message.id, channel = message.channel.as_str(), "alert sent")
+                    }
+                    Delivery::Retry(why) | Delivery::Failed(why) => {
+                        tracing::warn!(id = %message.id, channel = message.channel.as_str(), reason = %why, "alert not delivered")
+                    }
+                    Delivery::Cancelled(_) => {}
+                }
+                if let Err(e) = sender
+                    .store
+                    .finish_outbox(&message.id, &sender.config.node_id, outcome)
+                    .await
+                {
+                    tracing::warn!(error = %e, id = %message.id, "could not record an alert delivery; it will be sent again when its lease runs out");
+                }
+            });
+        }
+        while tasks.join_next().await.is_some() {}
+        full
+    }
+
+    async fn deliver(&self, message: &OutboxMessage) -> Delivery {
+        if message.escalation {
+            match self.store.escalation_wanted(message).await {
+                Ok(true) => {}
+                Ok(false) => {
+                    return Delivery::Cancelled(
+                        "the incident ended or its ticket was taken before the escalation".into(),
+                    );
+                }
+                Err(e) => return Delivery::Retry(format!("could not check the incident: {e}")),
+            }
+        }
+        let text = (self.config.render)(&message.event, message.lang);
+        match message.channel {
+            Channel::Email => self.email(message, &text).await,
+            Channel::Webhook => {
+                let body = alert::webhook_body(message.format, &message.event, &text);
+                self.http_result(self.http.post(&message.target).json(&body).send().await)
+            }
+            Channel::Sms => self.sms(message, &text).await,
+        }
+    }
+
+    async fn email(&self, message: &OutboxMessage, text: &Rendered) -> Delivery {
+        let Some((transport, from)) = &self.smtp else {
+            return Delivery::Failed("e-mail is not configured: set smtp_url and mail_from".into());
+        };
+        let to: Mailbox = match message.target.parse() {
+            Ok(to) => to,
+            Err(e) => return Delivery::Failed(format!("bad address {}: {e}", message.target)),
+        };
+        let email = Message::builder()
+            .from(from.clone())
+            .to(to)
+            .subject(text.subject.as_str())
+            // RFC 3834: tells auto-responders (and Drifta's own mail intake) not to answer.
+            .header(AutoSubmitted)
+            // A Message-ID of our own: replies and bounces can be recognised as ours.
+            .message_id(None)
+            .singlepart(SinglePart::plain(text.text.clone()));
+        let email = match email {
+            Ok(email) => email,
+            Err(e) => return Delivery::Failed(format!("cannot build the message: {e}")),
+        };
+        match transport.send(email).await {
+            Ok(_) => Delivery::Sent,
+            Err(e) if e.is_permanent() => Delivery::Failed(e.to_string()),
+            Err(e) => Delivery::Retry(e.to_string()),
+        }
+    }
+
+    async fn sms(&self, message: &OutboxMessage, text: &Rendered) -> Delivery {
+        let Some(gateway) = &self.config.sms else {
+            return Delivery::Failed("SMS is not configured: set sms_gateway_url".into());
+        };
+        let body = alert::sms_text(text);
+        let request = match alert::sms_gateway_url(&gateway.url, &message.target, &body) {
+            Some(url) => self.http.get(url),
+            None => self
+                .http
+                .post(&gateway.url)
+                .json(&serde_json::json!({ "to": message.target, "message": body })),
+        };
+        let request = match &gateway.token {
+            Some(token) => request.bearer_auth(token),
+            None => request,
+        };
+        self.http_result(request.send().await)
+    }
+
+    /// 2xx is delivered; 408, 429 and 5xx may pass; other answers will not change by waiting.
+    fn http_result(&self, result: reqwest::Result<reqwest::Response>) -> Delivery {
+        match result {
+            Ok(response) if response.status().is_success() => Delivery::Sent,
+            Ok(response) => {
+                let status = response.status();
+                let why = format!("the receiver answered HTTP {status}");
+                if status.is_server_error() || status.as_u16() == 408 || status.as_u16() == 429 {
+                    Delivery::Retry(why)
+                } else {
+                    Delivery::Failed(why)
+                }
+            }
+            Err(e) => Delivery::Retry(describe(&e)),
+        }
+    }
+}
+
+/// reqwest's top-level message ("error sending request") hides the cause people need.
+fn describe(error: &reqwest::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = std::error::Error::source(error);
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}
+
+/// `Auto-Submitted: auto-generated` (RFC 3834).
+#[derive(Clone)]
+struct AutoSubmitted;
+
+impl lettre::message::header::Header for AutoSubmitted {
+    fn name() -> lettre::message::header::HeaderName {
+        lettre::message::header::HeaderName::new_from_ascii_str("Auto-Submitted")
+    }
+
+    fn parse(_: &str) -> Result<Self, Box<dyn std::error::Error + Send + Sync>> {
+        Ok(AutoSubmitted)
+    }
+
+    fn display(&self) -> lettre::message::header::HeaderValue {
+        lettre::message::header::HeaderValue::new(Self::name(), "auto-generated".into())
+    }
+}

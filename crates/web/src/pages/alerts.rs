@@ -1,0 +1,336 @@
+//! Alert routes (where each municipality's monitoring alerts go, with escalation steps)
+//! and the delivery log; and the text of the alerts themselves, from the catalogue.
+
+use super::dashboard::html;
+use crate::AppState;
+use crate::auth::Ctx;
+use crate::error::PageError;
+use crate::forms::CsrfForm;
+use crate::i18n::Tr;
+use crate::shell::{Shell, local_time};
+use askama::Template;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use drifta_core::alert::{AlertEvent, AlertKind, Rendered, RouteInput};
+use drifta_core::monitor::MonitorState;
+use drifta_core::{Language, Permission, TenantId, TenantKind};
+use drifta_store::StoreError;
+use serde::Deserialize;
+
+/// An alert's subject and text in `lang`. Times are shown in the municipality's zone.
+pub fn alert_text(event: &AlertEvent, lang: Language) -> Rendered {
+    let tr = Tr::new(lang);
+    let zone = if event.time_zone.is_empty() {
+        "Europe/Oslo"
+    } else {
+        event.time_zone.as_str()
+    };
+    let since = local_time(event.since, zone);
+    let at = local_time(event.at, zone);
+    let minutes = ((event.at - event.since) / 60_000).max(0).to_string();
+    let state = tr.t(&format!("monitor-state-{}", event.state.as_str()));
+    let args = [
+        ("monitor", event.monitor.as_str()),
+        ("municipality", event.municipality.as_str()),
+        ("state", state.as_str()),
+        ("reason", event.reason.as_str()),
+        ("since", since.as_str()),
+        ("at", at.as_str()),
+        ("minutes", minutes.as_str()),
+    ];
+    let (subject, text) = if event.monitor_id.is_empty() {
+        ("alert-test-subject", "alert-test-text")
+    } else {
+        match (event.kind, event.state) {
+            (AlertKind::Recovery, _) => ("alert-recovered-subject", "alert-recovered-text"),
+            (AlertKind::Problem, MonitorState::Down) => {
+                ("alert-down-subject", "alert-problem-text")
+            }
+            (AlertKind::Problem, _) => ("alert-degraded-subject", "alert-problem-text"),
+        }
+    };
+    Rendered {
+        subject: tr.t_with(subject, &args),
+        text: tr.t_with(text, &args),
+    }
+}
+
+pub struct RouteRow {
+    id: String,
+    tenant: String,
+    channel: String,
+    target: String,
+    threshold: String,
+    delay: String,
+    lang: &'static str,
+    can_edit: bool,
+}
+
+pub struct DeliveryRow {
+    created: String,
+    tenant: String,
+    channel: String,
+    target: String,
+    what: String,
+    status: String,
+    status_name: String,
+    detail: String,
+}
+
+#[derive(Template)]
+#[template(path = "alerts.html")]
+struct AlertsPage {
+    tr: Tr,
+    shell: Option<Shell>,
+    csrf: String,
+    routes: Vec<RouteRow>,
+    deliveries: Vec<DeliveryRow>,
+    tenants: Vec<(String, String)>,
+    form_error: Option<String>,
+    max_delay: String,
+}
+
+pub async fn page(State(state): State<AppState>, ctx: Ctx) -> Result<Response, PageError> {
+    render(&state, &ctx, None).await
+}
+
+async fn render(
+    state: &AppState,
+    ctx: &Ctx,
+    form_error: Option<String>,
+) -> Result<Response, PageError> {
+    if !ctx.scope.can_anywhere(Permission::ReadAll) {
+        return Err(PageError::Forbidden(ctx.tr));
+    }
+    let view = ctx.view_scope();
+    let tr = &ctx.tr;
+    let routes = state
+        .store
+        .list_alert_routes(&view)
+        .await
+        .map_err(|e| ctx.store_err(e))?
+        .into_iter()
+        .map(|r| RouteRow {
+            can_edit: ctx.scope.can(&r.tenant_id, Permission::Operate),
+            id: r.id,
+            tenant: r.tenant_name,
+            channel: tr.t(&format!("alert-channel-{}", r.channel.as_str())),
+            target: match r.channel {
+                drifta_core::alert::Channel::Webhook => format!(
+                    "{} ({})",
+                    r.target,
+                    tr.t(&format!("alert-format-{}", r.format.as_str()))
+                ),
+                _ => r.target,
+            },
+            threshold: tr.t(&format!("alert-threshold-{}", r.threshold.as_str())),
+            delay: if r.delay_minutes == 0 {
+                tr.t("alert-at-once")
+            } else {
+                tr.t_with(
+                    "alert-after-minutes",
+                    &[("minutes", &r.delay_minutes.to_string())],
+                )
+            },
+            lang: r.lang.code(),
+        })
+        .collect();
+    let deliveries = state
+        .store
+        .list_outbox(&view, None, 100)
+        .await
+        .map_err(|e| ctx.store_err(e))?
+        .into_iter()
+        .map(|d| DeliveryRow {
+            created: local_time(d.created_at, "Europe/Oslo"),
+            tenant: d.tenant_name,
+            channel: tr.t(&format!("alert-channel-{}", d.channel)),
+            target: d.target,
+            what: if d.kind == "test" {
+                tr.t("alert-kind-test")
+            } else {
+                format!("{}: {}", d.monitor, tr.t(&format!("alert-kind-{}", d.kind)))
+            },
+            status_name: tr.t(&format!("alert-status-{}", d.status)),
+            detail: match d.status.as_str() {
+                "sent" => d
+                    .sent_at
+                    .map(|t| local_time(t, "Europe/Oslo"))
+                    .unwrap_or_default(),
+                "queued" if d.attempts > 0 => tr.t_with(
+                    "alert-retry",
+                    &[
+                        ("attempts", &d.attempts.to_string()),
+                        ("at", &local_time(d.not_before, "Europe/Oslo")),
+                        ("reason", &d.last_error),
+                    ],
+                ),
+                "queued" => tr.t_with(
+                    "alert-due",
+                    &[("at", &local_time(d.not_before, "Europe/Oslo"))],
+                ),
+                _ => d.last_error,
+            },
+            status: d.status,
+        })
+        .collect();
+    let tenants = state
+        .store
+        .list_tenants(&view)
+        .await
+        .map_err(|e| ctx.store_err(e))?
+        .into_iter()
+        .filter(|t| t.kind == TenantKind::Municipality && ctx.scope.can(&t.id, Permission::Operate))
+        .map(|t| (t.id.to_string(), t.name))
+        .collect();
+    let status = if form_error.is_some() {
+        StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        StatusCode::OK
+    };
+    let body = AlertsPage {
+        tr: ctx.tr,
+        shell: Some(Shell::build(state, ctx, "/monitors").await?),
+        csrf: ctx.session.csrf_token.clone(),
+        routes,
+        deliveries,
+        tenants,
+        form_error,
+        max_delay: drifta_core::alert::MAX_DELAY_MINUTES.to_string(),
+    };
+    let mut res = html(ctx.tr, &body)?;
+    *res.status_mut() = status;
+    Ok(res)
+}
+
+#[derive(Deserialize)]
+pub struct RouteForm {
+    #[serde(default)]
+    tenant: String,
+    #[serde(default)]
+    channel: String,
+    #[serde(default)]
+    target: String,
+    #[serde(default)]
+    format: String,
+    #[serde(default)]
+    threshold: String,
+    #[serde(default)]
+    delay_minutes: String,
+    #[serde(default)]
+    lang: String,
+}
+
+pub async fn create(
+    State(state): State<AppState>,
+    CsrfForm(ctx, form): CsrfForm<RouteForm>,
+) -> Result<Response, PageError> {
+    let tenant = TenantId::parse(&form.tenant).map_err(|_| PageError::BadRequest(ctx.tr))?;
+    let input = RouteInput {
+        channel: form.channel,
+        target: form.target,
+        format: form.format,
+        threshold: form.threshold,
+        delay_minutes: form.delay_minutes,
+    };
+    let route = match input.validate() {
+        Ok(route) => route,
+        Err(problems) => {
+            let message = problems
+                .iter()
+                .map(|p| super::admin_users::field_message(&ctx.tr, p))
+                .collect::<Vec<_>>()
+                .join(" ");
+            return render(&state, &ctx, Some(message)).await;
+        }
+    };
+    let lang = Language::from_code(&form.lang).unwrap_or(ctx.tr.lang);
+    match state
+        .store
+        .create_alert_route(&ctx.scope, &tenant, &route, lang)
+        .await
+    {
+        Ok(_) => Ok(Redirect::to("/monitors/alerts").into_response()),
+        Err(StoreError::Invalid(f)) => {
+            let message = super::admin_users::field_message(&ctx.tr, &f);
+            render(&state, &ctx, Some(message)).await
+        }
+        Err(e) => Err(ctx.store_err(e)),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct EmptyForm {}
+
+pub async fn delete(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    CsrfForm(ctx, _form): CsrfForm<EmptyForm>,
+) -> Result<Response, PageError> {
+    state
+        .store
+        .delete_alert_route(&ctx.scope, &id)
+        .await
+        .map_err(|e| ctx.store_err(e))?;
+    Ok(Redirect::to("/monitors/alerts").into_response())
+}
+
+pub async fn test(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    CsrfForm(ctx, _form): CsrfForm<EmptyForm>,
+) -> Result<Response, PageError> {
+    state
+        .store
+        .send_test_alert(&ctx.scope, &id)
+        .await
+        .map_err(|e| ctx.store_err(e))?;
+    Ok(Redirect::to("/monitors/alerts#deliveries").into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn event(kind: AlertKind, state: MonitorState) -> AlertEvent {
+        AlertEvent {
+            kind,
+            monitor_id: "m".into(),
+            monitor: "Fagsystem".into(),
+            municipality: "Fjordvik".into(),
+            state,
+            reason: "HTTP 503".into(),
+            since: 1_782_900_000_000,
+            at: 1_782_900_000_000 + 17 * 60_000,
+            time_zone: "Europe/Oslo".into(),
+        }
+    }
+
+    #[test]
+    fn alerts_speak_the_route_language_and_local_time() {
+        let nb = alert_text(&event(AlertKind::Problem, MonitorState::Down), Language::Nb);
+        assert!(nb.subject.contains("Fagsystem"), "{nb:?}");
+        assert!(nb.text.contains("12:00"), "Oslo summer time: {nb:?}");
+        assert!(nb.text.contains("HTTP 503"), "{nb:?}");
+        let da = alert_text(&event(AlertKind::Problem, MonitorState::Down), Language::Da);
+        let en = alert_text(&event(AlertKind::Problem, MonitorState::Down), Language::En);
+        // "NEDE" is the word in both Norwegian and Danish; the text tells them apart.
+        assert_ne!(nb.text, da.text);
+        assert_ne!(nb.subject, en.subject);
+        let degraded = alert_text(
+            &event(AlertKind::Problem, MonitorState::Degraded),
+            Language::En,
+        );
+        assert_ne!(degraded.subject, en.subject);
+        let recovered = alert_text(&event(AlertKind::Recovery, MonitorState::Up), Language::En);
+        assert!(
+            recovered.text.contains("17"),
+            "outage minutes: {recovered:?}"
+        );
+        for text in [&nb, &da, &en, &degraded, &recovered] {
+            assert!(!text.subject.contains("alert-"), "missing key: {text:?}");
+            assert!(!text.text.contains('{'), "unfilled placeholder: {text:?}");
+        }
+    }
+}
