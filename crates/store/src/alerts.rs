@@ -93,6 +93,30 @@ pub(crate) struct StateEvent<'a> {
     pub announced: bool,
 }
 
+impl StateEvent<'_> {
+    /// What the outbox keeps of this change for an alert of `kind`.
+    fn alert(
+        &self,
+        kind: AlertKind,
+        state: MonitorState,
+        since: i64,
+        municipality: String,
+        time_zone: String,
+    ) -> AlertEvent {
+        AlertEvent {
+            kind,
+            monitor_id: self.monitor_id.to_string(),
+            monitor: self.name.to_string(),
+            municipality,
+            state,
+            reason: self.reason.to_string(),
+            since,
+            at: self.at,
+            time_zone,
+        }
+    }
+}
+
 const ROUTE_SELECT: &str = "SELECT r.id, r.tenant_id, t.name, r.channel, r.target, r.format, r.threshold, r.delay_minutes, r.lang FROM alert_routes r JOIN tenants t ON t.id = r.tenant_id";
 
 type RouteRow = (
@@ -197,17 +221,13 @@ impl Tx {
                         .arg(event.tenant.as_str()),
                 )
                 .await?;
-            let alert = AlertEvent {
-                kind: AlertKind::Problem,
-                monitor_id: event.monitor_id.to_string(),
-                monitor: event.name.to_string(),
-                municipality,
-                state: to,
-                reason: event.reason.to_string(),
+            let alert = event.alert(
+                AlertKind::Problem,
+                to,
                 since,
-                at: event.at,
-                time_zone: time_zone.clone(),
-            };
+                municipality,
+                time_zone.clone(),
+            );
             for route in routes.into_iter().map(route_from) {
                 if !route.threshold.wants(to) {
                     continue;
@@ -256,17 +276,13 @@ impl Tx {
                     .push_in("r.id", told.into_iter().map(|(id,)| id)),
             )
             .await?;
-        let alert = AlertEvent {
-            kind: AlertKind::Recovery,
-            monitor_id: event.monitor_id.to_string(),
-            monitor: event.name.to_string(),
-            municipality,
-            state: to,
-            reason: event.reason.to_string(),
+        let alert = event.alert(
+            AlertKind::Recovery,
+            to,
             since,
-            at: event.at,
-            time_zone: time_zone.clone(),
-        };
+            municipality,
+            time_zone.clone(),
+        );
         for route in routes.into_iter().map(route_from) {
             self.insert_outbox(&route, &alert, now, false, now).await?;
         }

@@ -156,6 +156,32 @@ fn route(
     }
 }
 
+/// A check nobody runs here: the tests write its state changes themselves.
+async fn check(
+    store: &Store,
+    scope: &Scope,
+    tenant: &TenantId,
+    name: &str,
+) -> drifta_store::Monitor {
+    store
+        .create_check_monitor(
+            scope,
+            NewCheck {
+                tenant_id: tenant.clone(),
+                name: name.into(),
+                kind: MonitorKind::Tcp,
+                probe: serde_json::json!({ "kind": "tcp", "host": "127.0.0.1", "port": 9 }),
+                interval_secs: 20,
+                timeout_secs: 5,
+                retries: 0,
+                degraded_above_ms: None,
+                location_id: None,
+            },
+        )
+        .await
+        .unwrap()
+}
+
 fn render() -> alerts::Renderer {
     Arc::new(|event: &AlertEvent, lang: Language| Rendered {
         subject: format!(
@@ -243,23 +269,7 @@ async fn one_alert_per_incident_with_escalation_and_recovery() {
             ["sms", "+47 912 34 567", "down", "15"],
         )
         .await;
-        let monitor = store
-            .create_check_monitor(
-                &scope,
-                NewCheck {
-                    tenant_id: tenant.clone(),
-                    name: "Fagsystem".into(),
-                    kind: MonitorKind::Http,
-                    probe: serde_json::json!({ "kind": "http", "url": "http://127.0.0.1:9/" }),
-                    interval_secs: 20,
-                    timeout_secs: 5,
-                    retries: 1,
-                    degraded_above_ms: None,
-                    location_id: None,
-                },
-            )
-            .await
-            .unwrap();
+        let monitor = check(&store, &scope, &tenant, "Fagsystem").await;
         let mut config = AlertConfig::new("node-a", render());
         config.smtp = Some(SmtpConfig {
             url: smtp_url,
@@ -482,23 +492,7 @@ async fn failed_deliveries_are_retried_with_the_reason_kept() {
         )
         .await;
         let sms = route(&store, &scope, &tenant, ["sms", "+4591234567", "down", "0"]).await;
-        let monitor = store
-            .create_check_monitor(
-                &scope,
-                NewCheck {
-                    tenant_id: tenant.clone(),
-                    name: "Lønn".into(),
-                    kind: MonitorKind::Tcp,
-                    probe: serde_json::json!({ "kind": "tcp", "host": "127.0.0.1", "port": 9 }),
-                    interval_secs: 20,
-                    timeout_secs: 5,
-                    retries: 0,
-                    degraded_above_ms: None,
-                    location_id: None,
-                },
-            )
-            .await
-            .unwrap();
+        let monitor = check(&store, &scope, &tenant, "Lønn").await;
         let mut config = AlertConfig::new("node-b", render());
         config.smtp = Some(SmtpConfig {
             url: smtp_url,
