@@ -311,6 +311,18 @@ async fn a_site_on_its_backup_link_is_degraded_until_the_backup_fails_too() {
             monitors.push(monitor.id);
             targets.push(status);
         }
+        // Both links land in the location's bucket, so one node sees the whole site.
+        let bucket = drifta_store::bucket_of(school.id.as_str());
+        let in_bucket = store.engine_monitors(&[bucket]).await.unwrap();
+        assert_eq!(
+            in_bucket
+                .iter()
+                .filter(|m| monitors.contains(&m.id))
+                .count(),
+            2,
+            "{}",
+            db.label
+        );
         let (fibre, backup) = (&monitors[0], &monitors[1]);
         let handle = engine::spawn(store.clone(), Prober::new().unwrap(), fast("node-link"));
         eventually("both links up", || async {

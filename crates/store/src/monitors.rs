@@ -14,6 +14,7 @@ use crate::sql::Sql;
 use crate::tickets::NewTicket;
 use drifta_core::clock::from_millis;
 use drifta_core::monitor::{HeartbeatPing, HeartbeatSettings, HeartbeatTracker, MonitorState};
+use drifta_core::cmdb::ItemType;
 use drifta_core::ticket::{Level, TicketKind};
 use drifta_core::validate::{FieldError, display_name};
 use drifta_core::{Actor, Language, Permission, Role, Scope, TenantId, UserId, secret};
@@ -226,7 +227,7 @@ impl Store {
     ) -> Result<Monitor, StoreError> {
         let monitor = self.get_monitor(scope, id).await?;
         scope.require(&monitor.tenant_id, Permission::Operate)?;
-        let item_name = match item {
+        let summary = match item {
             Some(item) => Some(
                 self.get_item(scope, item)
                     .await
@@ -238,20 +239,29 @@ impl Store {
                         )),
                         e => e,
                     })?
-                    .summary
-                    .name,
+                    .summary,
             ),
             None => None,
+        };
+        let item_name = summary.as_ref().map(|s| s.name.clone());
+        // A site's links are checked by one node, which needs both to tell "on its backup
+        // link" from "down": link monitors share the bucket of their location.
+        let bucket = match &summary {
+            Some(s) if s.item_type == ItemType::NetworkLink => {
+                crate::checks::bucket_of(s.location_id.as_deref().unwrap_or(id))
+            }
+            _ => crate::checks::bucket_of(id),
         };
         let now = self.now_ms();
         let mut tx = self.begin().await?;
         tx.execute(
             // updated_at: the engine reloads the monitor, whose item may make it a link.
-            Sql::new("UPDATE monitors SET item_id = $1, updated_at = $4 WHERE tenant_id = $2 AND id = $3")
+            Sql::new("UPDATE monitors SET item_id = $1, updated_at = $4, bucket = $5 WHERE tenant_id = $2 AND id = $3")
                 .arg(item.map(str::to_string))
                 .arg(monitor.tenant_id.as_str())
                 .arg(id)
-                .arg(now),
+                .arg(now)
+                .arg(bucket),
         )
         .await?;
         tx.audit(
