@@ -234,14 +234,13 @@ impl Server {
                 }
             }
         });
-        let alerts = drifta_monitor::alerts::spawn(
-            store.clone(),
-            drifta_monitor::alerts::AlertConfig::new(
-                "bench",
-                std::sync::Arc::new(drifta_web::alert_text),
-            ),
-        )
-        .map_err(|e| format!("cannot start the alert sender: {e}"))?;
+        let mut alert_config = drifta_monitor::alerts::AlertConfig::new(
+            "bench",
+            std::sync::Arc::new(drifta_web::alert_text),
+        );
+        alert_config.render_ticket = Some(std::sync::Arc::new(drifta_web::ticket_mail_text));
+        let alerts = drifta_monitor::alerts::spawn(store.clone(), alert_config)
+            .map_err(|e| format!("cannot start the alert sender: {e}"))?;
         Ok(Server {
             addr,
             stop: Some(stop),

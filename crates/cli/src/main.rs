@@ -518,6 +518,7 @@ fn start_alerts(
         node_id(config.listen),
         std::sync::Arc::new(drifta_web::alert_text),
     );
+    alerts.render_ticket = Some(std::sync::Arc::new(drifta_web::ticket_mail_text));
     alerts.smtp = config
         .outgoing
         .smtp

@@ -39,6 +39,7 @@ pub mod item_fields;
 pub mod lang;
 pub mod monitor;
 pub mod monitor_history;
+pub mod notify;
 pub mod password;
 pub mod role;
 pub mod scope;

@@ -8,7 +8,8 @@
 
 use drifta_core::Language;
 use drifta_core::alert::{self, AlertEvent, Channel, Rendered};
-use drifta_store::{Delivery, OutboxMessage, Store};
+use drifta_core::notify::{self, TicketMail};
+use drifta_store::{Delivery, OutboxMessage, Payload, Store};
 use lettre::message::{Mailbox, SinglePart};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use std::sync::Arc;
@@ -18,6 +19,8 @@ use tokio::task::JoinHandle;
 
 /// Turns an event into text in one language.
 pub type Renderer = Arc<dyn Fn(&AlertEvent, Language) -> Rendered + Send + Sync>;
+/// Turns mail about a ticket into text in one language.
+pub type TicketRenderer = Arc<dyn Fn(&TicketMail, Language) -> Rendered + Send + Sync>;
 
 /// Outgoing mail.
 #[derive(Clone, Debug)]
@@ -46,6 +49,8 @@ pub struct AlertConfig {
     pub smtp: Option<SmtpConfig>,
     pub sms: Option<SmsGateway>,
     pub render: Renderer,
+    /// For mail about tickets; without it such mail fails with the reason.
+    pub render_ticket: Option<TicketRenderer>,
     /// How often the outbox is looked at when it was empty.
     pub poll_every: Duration,
     /// How long a claimed message stays with this node.
@@ -61,6 +66,7 @@ impl AlertConfig {
             smtp: None,
             sms: None,
             render,
+            render_ticket: None,
             poll_every: Duration::from_secs(2),
             lease: Duration::from_secs(120),
             timeout: Duration::from_secs(20),
@@ -210,18 +216,37 @@ impl Sender {
                 Err(e) => return Delivery::Retry(format!("could not check the incident: {e}")),
             }
         }
-        let text = (self.config.render)(&message.event, message.lang);
+        let event = match &message.payload {
+            Payload::Alert(event) => event,
+            Payload::Ticket(mail) => return self.ticket_mail(message, mail).await,
+        };
+        let text = (self.config.render)(event, message.lang);
         match message.channel {
-            Channel::Email => self.email(message, &text).await,
+            Channel::Email => self.email(message, &text, None).await,
             Channel::Webhook => {
-                let body = alert::webhook_body(message.format, &message.event, &text);
+                let body = alert::webhook_body(message.format, event, &text);
                 self.http_result(self.http.post(&message.target).json(&body).send().await)
             }
             Channel::Sms => self.sms(message, &text).await,
         }
     }
 
-    async fn email(&self, message: &OutboxMessage, text: &Rendered) -> Delivery {
+    /// Mail about a ticket: the ticket reference in the subject (from the catalogue) and
+    /// threading headers that tie every mail of the ticket into one conversation.
+    async fn ticket_mail(&self, message: &OutboxMessage, mail: &TicketMail) -> Delivery {
+        let Some(render) = &self.config.render_ticket else {
+            return Delivery::Failed("ticket mail cannot be rendered on this node".into());
+        };
+        let text = render(mail, message.lang);
+        self.email(message, &text, Some(&mail.ticket_id)).await
+    }
+
+    async fn email(
+        &self,
+        message: &OutboxMessage,
+        text: &Rendered,
+        ticket: Option<&str>,
+    ) -> Delivery {
         let Some((transport, from)) = &self.smtp else {
             return Delivery::Failed("e-mail is not configured: set smtp_url and mail_from".into());
         };
@@ -229,15 +254,21 @@ impl Sender {
             Ok(to) => to,
             Err(e) => return Delivery::Failed(format!("bad address {}: {e}", message.target)),
         };
-        let email = Message::builder()
+        let domain = notify::sender_domain(from.email.as_ref()).to_string();
+        let mut email = Message::builder()
             .from(from.clone())
             .to(to)
             .subject(text.subject.as_str())
             // RFC 3834: tells auto-responders (and Drifta's own mail intake) not to answer.
             .header(AutoSubmitted)
-            // A Message-ID of our own: replies and bounces can be recognised as ours.
-            .message_id(None)
-            .singlepart(SinglePart::plain(text.text.clone()));
+            // Our own Message-ID (the outbox row's): a reply or bounce names it, so it can
+            // be traced to what was sent.
+            .message_id(Some(format!("<{}@{domain}>", message.id)));
+        if let Some(ticket) = ticket {
+            let root = notify::thread_root(ticket, &domain);
+            email = email.in_reply_to(root.clone()).references(root);
+        }
+        let email = email.singlepart(SinglePart::plain(text.text.clone()));
         let email = match email {
             Ok(email) => email,
             Err(e) => return Delivery::Failed(format!("cannot build the message: {e}")),

@@ -1,6 +1,6 @@
 -- Alerts: where each municipality's monitoring alerts go (routes, with escalation
--- delays), and the outbox every alert passes through, so an SMTP or gateway outage
--- delays alerts instead of losing them.
+-- delays), and the outbox every alert and ticket mail passes through, so an SMTP or
+-- gateway outage delays them instead of losing them.
 
 CREATE TABLE alert_routes (
     tenant_id      TEXT NOT NULL REFERENCES tenants (id),
@@ -31,14 +31,17 @@ CREATE TABLE outbox (
     target         TEXT NOT NULL,
     format         TEXT NOT NULL DEFAULT 'generic',
     lang           TEXT NOT NULL DEFAULT 'nb',
-    -- What happened (drifta_core::alert::AlertEvent as JSON), rendered when sent.
+    -- What happened (drifta_core::alert::AlertEvent or drifta_core::notify::TicketMail as
+    -- JSON, by kind), rendered into the recipient's language when sent.
     event          TEXT NOT NULL,
     dedup_key      TEXT NOT NULL UNIQUE,
     monitor_id     TEXT,
     incident_at    BIGINT,
+    -- For mail about a ticket (assigned, replies): shown on the ticket with its state.
+    ticket_id      TEXT,
     -- Dropped at send time when the incident is over or its ticket is taken.
     escalation     BOOLEAN NOT NULL DEFAULT FALSE,
-    -- problem, recovery or test.
+    -- problem, recovery or test (alerts); ticket_assigned or ticket_reply (mail).
     kind           TEXT NOT NULL,
     status         TEXT NOT NULL DEFAULT 'queued' CHECK (status IN ('queued', 'sending', 'sent', 'failed', 'cancelled')),
     attempts       BIGINT NOT NULL DEFAULT 0,
@@ -52,6 +55,7 @@ CREATE TABLE outbox (
 CREATE INDEX outbox_due ON outbox (status, not_before);
 CREATE INDEX outbox_tenant ON outbox (tenant_id, created_at);
 CREATE INDEX outbox_incident ON outbox (monitor_id, incident_at);
+CREATE INDEX outbox_ticket ON outbox (ticket_id);
 
 -- When the monitor's current incident started (NULL while healthy): the key that keeps
 -- alerts to one per incident across problem-to-problem changes.

@@ -14,6 +14,7 @@ use crate::error::StoreError;
 use crate::sql::Sql;
 use drifta_core::alert::{self, AlertEvent, AlertKind, Channel, Route, Threshold, WebhookFormat};
 use drifta_core::monitor::MonitorState;
+use drifta_core::notify::{TicketMail, TicketMailKind, ticket_reference};
 use drifta_core::{Actor, Language, Permission, Scope, TenantId, UserId};
 use serde::Serialize;
 
@@ -31,6 +32,13 @@ pub struct AlertRoute {
     pub lang: Language,
 }
 
+/// What an outbox message is about.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Payload {
+    Alert(AlertEvent),
+    Ticket(TicketMail),
+}
+
 /// A message in the outbox, as a sender needs it.
 #[derive(Clone, Debug, PartialEq)]
 pub struct OutboxMessage {
@@ -39,7 +47,7 @@ pub struct OutboxMessage {
     pub target: String,
     pub format: WebhookFormat,
     pub lang: Language,
-    pub event: AlertEvent,
+    pub payload: Payload,
     /// Wait-and-see alert: dropped when the incident is over or its ticket is taken.
     pub escalation: bool,
     pub monitor_id: Option<String>,
@@ -70,7 +78,9 @@ pub struct OutboxEntry {
     pub target: String,
     pub kind: String,
     pub monitor_id: Option<String>,
+    /// The monitor's name, or for ticket mail the ticket's reference and title.
     pub monitor: String,
+    pub ticket_id: Option<String>,
     pub state: String,
     pub status: String,
     pub attempts: i64,
@@ -78,6 +88,15 @@ pub struct OutboxEntry {
     pub created_at: i64,
     pub not_before: i64,
     pub sent_at: Option<i64>,
+}
+
+/// What mail about a ticket needs of it.
+#[derive(Clone, Copy)]
+pub(crate) struct TicketHead<'a> {
+    pub tenant: &'a TenantId,
+    pub id: &'a str,
+    pub number: i64,
+    pub title: &'a str,
 }
 
 /// A monitor's state change as written to history, audit and alerts.
@@ -116,6 +135,8 @@ impl StateEvent<'_> {
         }
     }
 }
+
+const OUTBOX_SELECT: &str = "SELECT o.id, o.tenant_id, t.name, o.channel, o.target, o.kind, o.monitor_id, o.event, o.status, o.last_error, o.attempts, o.ticket_id, o.created_at, o.not_before, o.sent_at FROM outbox o JOIN tenants t ON t.id = o.tenant_id";
 
 const ROUTE_SELECT: &str = "SELECT r.id, r.tenant_id, t.name, r.channel, r.target, r.format, r.threshold, r.delay_minutes, r.lang FROM alert_routes r JOIN tenants t ON t.id = r.tenant_id";
 
@@ -286,6 +307,88 @@ impl Tx {
         for route in routes.into_iter().map(route_from) {
             self.insert_outbox(&route, &alert, now, false, now).await?;
         }
+        Ok(())
+    }
+
+    /// Queues mail about a ticket to each of `recipients` who has an address and is not
+    /// disabled, in their language (else the municipality's), in the same transaction as
+    /// the change it tells of. The one who acted is never told of their own act.
+    pub(crate) async fn notify_ticket(
+        &mut self,
+        ticket: TicketHead<'_>,
+        kind: TicketMailKind,
+        actor: &Actor,
+        body: &str,
+        recipients: &[UserId],
+        now: i64,
+    ) -> Result<(), StoreError> {
+        let mut seen = Vec::new();
+        for user in recipients {
+            if Some(user) == actor.user_id.as_ref() || seen.contains(&user) {
+                continue;
+            }
+            seen.push(user);
+            let row: Option<(String, Option<String>, String, String, String)> = self
+                .fetch_optional(
+                    Sql::new("SELECT u.email, u.language, t.language, t.name, t.time_zone FROM users u JOIN tenants t ON t.id = $2 WHERE u.id = $1 AND u.disabled = FALSE")
+                        .arg(user.as_str())
+                        .arg(ticket.tenant.as_str()),
+                )
+                .await?;
+            let Some((email, own, municipal, municipality, time_zone)) = row else {
+                continue;
+            };
+            if email.trim().is_empty() {
+                continue;
+            }
+            let lang = own
+                .as_deref()
+                .and_then(Language::from_code)
+                .or_else(|| Language::from_code(&municipal))
+                .unwrap_or(Language::Nb);
+            let mail = TicketMail {
+                kind,
+                ticket_id: ticket.id.to_string(),
+                number: ticket.number,
+                title: ticket.title.to_string(),
+                municipality,
+                actor: actor.name.clone(),
+                body: body.chars().take(20_000).collect(),
+                at: now,
+                time_zone,
+            };
+            self.queue_ticket_mail(ticket.tenant, &email, lang, &mail, now)
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// Queues mail about a ticket to one address, in the same transaction as the change
+    /// it tells of.
+    async fn queue_ticket_mail(
+        &mut self,
+        tenant: &TenantId,
+        to: &str,
+        lang: Language,
+        mail: &TicketMail,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        let json = serde_json::to_string(mail)
+            .map_err(|e| StoreError::Inconsistent(format!("ticket mail: {e}")))?;
+        let id = UserId::generate().to_string();
+        self.execute(
+            Sql::new("INSERT INTO outbox (tenant_id, id, channel, target, format, lang, event, dedup_key, ticket_id, kind, status, attempts, not_before, created_at) VALUES ($1, $2, 'email', $3, 'generic', $4, $5, $6, $7, $8, 'queued', 0, $9, $9)")
+                .arg(tenant.as_str())
+                .arg(id.as_str())
+                .arg(to)
+                .arg(lang.code())
+                .arg(json)
+                .arg(format!("mail:{id}"))
+                .arg(mail.ticket_id.as_str())
+                .arg(mail.kind.as_str())
+                .arg(now),
+        )
+        .await?;
         Ok(())
     }
 
@@ -484,6 +587,38 @@ impl Store {
         monitor_id: Option<&str>,
         limit: i64,
     ) -> Result<Vec<OutboxEntry>, StoreError> {
+        let mut sql = Sql::new(format!("{OUTBOX_SELECT} WHERE ")).in_scope(
+            scope,
+            Permission::ReadAll,
+            "o.tenant_id",
+        );
+        if let Some(monitor) = monitor_id {
+            sql = sql.push(" AND o.monitor_id = ").push_arg(monitor);
+        }
+        self.outbox_rows(
+            sql.push(" ORDER BY o.created_at DESC, o.id DESC LIMIT ")
+                .push_arg(limit.clamp(1, 500)),
+        )
+        .await
+    }
+
+    /// The mail sent (or being sent) about one ticket, oldest first, for its staff.
+    pub async fn ticket_outbox(
+        &self,
+        scope: &Scope,
+        ticket_id: &str,
+    ) -> Result<Vec<OutboxEntry>, StoreError> {
+        self.outbox_rows(
+            Sql::new(format!("{OUTBOX_SELECT} WHERE o.ticket_id = "))
+                .push_arg(ticket_id)
+                .push(" AND ")
+                .in_scope(scope, Permission::ReadAll, "o.tenant_id")
+                .push(" ORDER BY o.created_at, o.id LIMIT 200"),
+        )
+        .await
+    }
+
+    async fn outbox_rows(&self, sql: Sql) -> Result<Vec<OutboxEntry>, StoreError> {
         type Row = (
             String,
             String,
@@ -496,26 +631,28 @@ impl Store {
             String,
             String,
             i64,
-            String,
+            Option<String>,
             i64,
             i64,
             Option<i64>,
         );
-        let mut sql = Sql::new("SELECT o.id, o.tenant_id, t.name, o.channel, o.target, o.kind, o.monitor_id, o.event, o.status, o.last_error, o.attempts, o.format, o.created_at, o.not_before, o.sent_at FROM outbox o JOIN tenants t ON t.id = o.tenant_id WHERE ")
-            .in_scope(scope, Permission::ReadAll, "o.tenant_id");
-        if let Some(monitor) = monitor_id {
-            sql = sql.push(" AND o.monitor_id = ").push_arg(monitor);
-        }
-        let rows: Vec<Row> = self
-            .fetch_all(
-                sql.push(" ORDER BY o.created_at DESC, o.id DESC LIMIT ")
-                    .push_arg(limit.clamp(1, 500)),
-            )
-            .await?;
+        let rows: Vec<Row> = self.fetch_all(sql).await?;
         Ok(rows
             .into_iter()
             .map(|r| {
-                let event: Option<AlertEvent> = serde_json::from_str(&r.7).ok();
+                let (about, state) = match TicketMailKind::parse(&r.5) {
+                    Some(_) => match serde_json::from_str::<TicketMail>(&r.7) {
+                        Ok(m) => (
+                            format!("{} {}", ticket_reference(m.number), m.title),
+                            String::new(),
+                        ),
+                        Err(_) => Default::default(),
+                    },
+                    None => match serde_json::from_str::<AlertEvent>(&r.7) {
+                        Ok(e) => (e.monitor, e.state.as_str().to_string()),
+                        Err(_) => Default::default(),
+                    },
+                };
                 OutboxEntry {
                     id: r.0,
                     tenant_id: TenantId::from_db(r.1),
@@ -524,13 +661,9 @@ impl Store {
                     target: r.4,
                     kind: r.5,
                     monitor_id: r.6,
-                    monitor: event
-                        .as_ref()
-                        .map(|e| e.monitor.clone())
-                        .unwrap_or_default(),
-                    state: event
-                        .map(|e| e.state.as_str().to_string())
-                        .unwrap_or_default(),
+                    monitor: about,
+                    ticket_id: r.11,
+                    state,
                     status: r.8,
                     last_error: r.9,
                     attempts: r.10,
@@ -563,6 +696,7 @@ impl Store {
             Option<String>,
             Option<i64>,
             i64,
+            String,
         );
         let now = self.now_ms();
         // Most rounds find nothing due: a read on the read pool answers that without taking
@@ -586,7 +720,7 @@ impl Store {
         let mut tx = self.begin().await?;
         let rows: Vec<Row> = tx
             .fetch_all(
-                Sql::new(format!("UPDATE outbox SET status = 'sending', claimed_by = $1, claimed_until = $2, attempts = attempts + 1 WHERE id IN (SELECT id FROM outbox WHERE (status = 'queued' AND not_before <= $3) OR (status = 'sending' AND claimed_until < $3) ORDER BY not_before LIMIT $4{lock}) RETURNING id, channel, target, format, lang, event, escalation, monitor_id, incident_at, attempts"))
+                Sql::new(format!("UPDATE outbox SET status = 'sending', claimed_by = $1, claimed_until = $2, attempts = attempts + 1 WHERE id IN (SELECT id FROM outbox WHERE (status = 'queued' AND not_before <= $3) OR (status = 'sending' AND claimed_until < $3) ORDER BY not_before LIMIT $4{lock}) RETURNING id, channel, target, format, lang, event, escalation, monitor_id, incident_at, attempts, kind"))
                     .arg(node)
                     .arg(now + lease_ms)
                     .arg(now)
@@ -596,7 +730,11 @@ impl Store {
         tx.commit().await?;
         let mut out = Vec::with_capacity(rows.len());
         for r in rows {
-            let Ok(event) = serde_json::from_str::<AlertEvent>(&r.5) else {
+            let payload = match TicketMailKind::parse(&r.10) {
+                Some(_) => serde_json::from_str::<TicketMail>(&r.5).map(Payload::Ticket),
+                None => serde_json::from_str::<AlertEvent>(&r.5).map(Payload::Alert),
+            };
+            let Ok(payload) = payload else {
                 // Written by this code, so unreadable means a damaged row: set it aside
                 // with the reason instead of retrying it forever.
                 self.finish_outbox(&r.0, node, Delivery::Failed("unreadable event".into()))
@@ -609,7 +747,7 @@ impl Store {
                 target: r.2,
                 format: WebhookFormat::parse(&r.3).unwrap_or(WebhookFormat::Generic),
                 lang: Language::from_code(&r.4).unwrap_or(Language::Nb),
-                event,
+                payload,
                 escalation: r.6,
                 monitor_id: r.7,
                 incident_at: r.8,

@@ -34,7 +34,7 @@ mod tokens;
 mod uptime_report;
 mod users;
 
-pub use alerts::{AlertRoute, Delivery, OutboxEntry, OutboxMessage};
+pub use alerts::{AlertRoute, Delivery, OutboxEntry, OutboxMessage, Payload};
 pub use audit::{AuditFilter, AuditPage};
 pub use bulk::{BulkActor, BulkComment, BulkLoaded, BulkTicket, DatasetStats};
 pub use bulk_inventory::{BulkItem, BulkItemsLoaded, BulkRelation};

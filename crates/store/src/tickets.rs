@@ -9,6 +9,7 @@ use crate::users::{User, UserRow, user_from_row};
 use drifta_core::calendar::BusinessCalendar;
 use drifta_core::clock::from_millis;
 use drifta_core::desk::DeskSettings;
+use drifta_core::notify::TicketMailKind;
 use drifta_core::sla::{Pause, SlaClock};
 use drifta_core::ticket::{
     Level, Priority, PriorityMatrix, TicketKind, TicketStatus, TransitionError,
@@ -50,6 +51,17 @@ pub struct Ticket {
     pub tags: Vec<String>,
     pub team_id: Option<String>,
     pub team_name: Option<String>,
+}
+
+impl Ticket {
+    pub(crate) fn head(&self) -> crate::alerts::TicketHead<'_> {
+        crate::alerts::TicketHead {
+            tenant: &self.tenant_id,
+            id: &self.id,
+            number: self.number,
+            title: &self.title,
+        }
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -1075,6 +1087,29 @@ impl Store {
         if public {
             tx.queue_search(&ticket.tenant_id, "ticket", &ticket.id, now)
                 .await?;
+            // The requester and the watchers hear of public replies by mail.
+            let watchers: Vec<(String,)> = tx
+                .fetch_all(
+                    Sql::new("SELECT user_id FROM ticket_watchers WHERE tenant_id = $1 AND ticket_id = $2 ORDER BY user_id")
+                        .arg(ticket.tenant_id.as_str())
+                        .arg(ticket.id.as_str()),
+                )
+                .await?;
+            let recipients: Vec<UserId> = ticket
+                .requester_id
+                .iter()
+                .cloned()
+                .chain(watchers.into_iter().map(|(id,)| UserId::from_db(id)))
+                .collect();
+            tx.notify_ticket(
+                ticket.head(),
+                TicketMailKind::Reply,
+                scope.actor(),
+                body,
+                &recipients,
+                now,
+            )
+            .await?;
         }
         tx.audit(
             scope.actor(),
@@ -1231,6 +1266,19 @@ impl Store {
             Some(serde_json::json!({"assignee_id": assignee})),
         )
         .await?;
+        if let Some(assignee) = assignee
+            && ticket.assignee_id.as_ref() != Some(assignee)
+        {
+            tx.notify_ticket(
+                ticket.head(),
+                TicketMailKind::Assigned,
+                scope.actor(),
+                "",
+                std::slice::from_ref(assignee),
+                now,
+            )
+            .await?;
+        }
         tx.commit().await?;
         self.get_ticket(scope, &ticket.id).await
     }

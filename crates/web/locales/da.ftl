@@ -962,3 +962,14 @@ outage-ticket-description = Driftas overvågning fandt { $monitor } nede: { $rea
 outage-recovered = { $monitor } er oppe igen.
 outage-heartbeat-recovered = { $monitor } har meldt vellykket kørsel igen.
 outage-paused = { $monitor } blev sat på pause; nedbruddet følges ikke længere.
+ticket-mail-heading = E-mail om denne sag
+mail-kind-ticket-assigned = tildelt
+mail-kind-ticket-reply = svar
+ticket-mail-assigned-subject = { $reference } Tildelt dig: { $title }
+ticket-mail-assigned-text = { $actor } gav dig sag { $reference } »{ $title }« ({ $municipality }) { $at }.
+ticket-mail-reply-subject = { $reference } { $title }
+ticket-mail-reply-text = { $actor } svarede { $at }:
+
+    { $body }
+
+    (Sag { $reference }, { $municipality }. Behold { $reference } i emnefeltet, når du svarer.)

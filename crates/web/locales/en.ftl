@@ -962,3 +962,14 @@ outage-ticket-description = Drifta's monitoring found { $monitor } down: { $reas
 outage-recovered = { $monitor } is up again.
 outage-heartbeat-recovered = { $monitor } reported success again.
 outage-paused = { $monitor } was paused; the outage is no longer followed.
+ticket-mail-heading = Mail about this ticket
+mail-kind-ticket-assigned = assigned
+mail-kind-ticket-reply = reply
+ticket-mail-assigned-subject = { $reference } Assigned to you: { $title }
+ticket-mail-assigned-text = { $actor } gave you ticket { $reference } "{ $title }" ({ $municipality }) at { $at }.
+ticket-mail-reply-subject = { $reference } { $title }
+ticket-mail-reply-text = { $actor } replied on { $at }:
+
+    { $body }
+
+    (Ticket { $reference }, { $municipality }. Keep { $reference } in the subject when you answer.)

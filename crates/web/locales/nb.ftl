@@ -962,3 +962,14 @@ outage-ticket-description = Driftas overvåking fant { $monitor } nede: { $reaso
 outage-recovered = { $monitor } er oppe igjen.
 outage-heartbeat-recovered = { $monitor } har meldt vellykket kjøring igjen.
 outage-paused = { $monitor } ble satt på pause; avbruddet følges ikke lenger.
+ticket-mail-heading = E-post om denne saken
+mail-kind-ticket-assigned = tildelt
+mail-kind-ticket-reply = svar
+ticket-mail-assigned-subject = { $reference } Tildelt deg: { $title }
+ticket-mail-assigned-text = { $actor } ga deg sak { $reference } «{ $title }» ({ $municipality }) { $at }.
+ticket-mail-reply-subject = { $reference } { $title }
+ticket-mail-reply-text = { $actor } svarte { $at }:
+
+    { $body }
+
+    (Sak { $reference }, { $municipality }. Behold { $reference } i emnefeltet når du svarer.)

@@ -25,7 +25,7 @@ use std::sync::Arc;
 
 pub use error::PageError;
 pub use i18n::Tr;
-pub use pages::alerts::alert_text;
+pub use pages::alerts::{alert_text, ticket_mail_text};
 
 /// When to mark cookies `Secure`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

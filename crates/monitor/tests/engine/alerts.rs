@@ -744,3 +744,184 @@ async fn heartbeats_alert_once_and_maintenance_silences_them() {
         );
     }
 }
+
+async fn person(
+    store: &Store,
+    scope: &Scope,
+    tenant: &TenantId,
+    name: &str,
+    role: drifta_core::Role,
+) -> drifta_store::User {
+    let user = store
+        .create_user(
+            scope,
+            drifta_store::NewUser {
+                tenant_id: tenant.clone(),
+                username: format!("{name}{}", &TenantId::generate().as_str()[24..]),
+                email: format!("{name}@fjordvik.no"),
+                display_name: name.into(),
+                phone: String::new(),
+                language: Some(Language::Da),
+                password_hash: None,
+            },
+        )
+        .await
+        .unwrap();
+    store
+        .set_grants(scope, &user.id, &[(tenant.clone(), role)])
+        .await
+        .unwrap();
+    user
+}
+
+#[tokio::test]
+async fn ticket_mail_threads_and_shows_its_delivery() {
+    use drifta_core::ticket::{Level, TicketKind};
+    for db in backends().await {
+        let store = db.store.clone();
+        let (tenant, admin) = municipality(&store).await;
+        let (smtp_url, mail) = smtp_sink(false).await;
+        let tech = person(
+            &store,
+            &admin,
+            &tenant,
+            "tekniker",
+            drifta_core::Role::Technician,
+        )
+        .await;
+        let teacher = person(
+            &store,
+            &admin,
+            &tenant,
+            "laerer",
+            drifta_core::Role::Requester,
+        )
+        .await;
+        let tech_scope = store.scope_for(&tech, "").await.unwrap();
+        let ticket = store
+            .create_ticket(
+                &tech_scope,
+                drifta_store::NewTicket {
+                    tenant_id: tenant.clone(),
+                    kind: TicketKind::Incident,
+                    title: "Skriveren på lærerrommet".into(),
+                    description: "Papirstopp".into(),
+                    requester_id: Some(teacher.id.clone()),
+                    location_id: None,
+                    category: String::new(),
+                    impact: Level::Low,
+                    urgency: Level::Medium,
+                    channel: "phone".into(),
+                },
+            )
+            .await
+            .unwrap();
+        // Assigning to oneself tells nobody; the administrator assigning tells the technician.
+        store
+            .assign_ticket(&tech_scope, &ticket.id, Some(&tech.id))
+            .await
+            .unwrap();
+        assert!(
+            store
+                .ticket_outbox(&admin, &ticket.id)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        store.assign_ticket(&admin, &ticket.id, None).await.unwrap();
+        store
+            .assign_ticket(&admin, &ticket.id, Some(&tech.id))
+            .await
+            .unwrap();
+        // An internal note tells nobody; a public reply tells the requester.
+        store
+            .add_comment(&tech_scope, &ticket.id, "Intern: bestill toner", false)
+            .await
+            .unwrap();
+        store
+            .add_comment(&tech_scope, &ticket.id, "Ny toner er på vei.", true)
+            .await
+            .unwrap();
+        let queued = store.ticket_outbox(&admin, &ticket.id).await.unwrap();
+        let summary: Vec<_> = queued
+            .iter()
+            .map(|m| (m.kind.as_str(), m.target.as_str(), m.status.as_str()))
+            .collect();
+        assert_eq!(
+            summary,
+            [
+                ("ticket_assigned", tech.email.as_str(), "queued"),
+                ("ticket_reply", teacher.email.as_str(), "queued"),
+            ],
+            "{}",
+            db.label
+        );
+        assert!(
+            queued[0]
+                .monitor
+                .starts_with(&format!("[#{}]", ticket.number))
+        );
+
+        let mut config = AlertConfig::new("node-mail", render());
+        config.render_ticket = Some(Arc::new(
+            |m: &drifta_core::notify::TicketMail, lang: Language| Rendered {
+                subject: format!("[#{}] {} ({})", m.number, m.title, lang.code()),
+                text: format!("{}: {}", m.actor, m.body),
+            },
+        ));
+        config.smtp = Some(SmtpConfig {
+            url: smtp_url,
+            from: "Drifta <drift@nordkyst.no>".into(),
+        });
+        config.poll_every = Duration::from_millis(30);
+        let sender = alerts::spawn(store.clone(), config).unwrap();
+        wait_for("both mails", async || mail.lock().unwrap().len() == 2).await;
+        let root = format!("<ticket.{}@nordkyst.no>", ticket.id);
+        for message in mail.lock().unwrap().iter() {
+            assert!(
+                message.contains(&format!("Subject: [#{}]", ticket.number)),
+                "{message}"
+            );
+            assert!(
+                message.contains(&format!("In-Reply-To: {root}")),
+                "{message}"
+            );
+            assert!(
+                message.contains(&format!("References: {root}")),
+                "{message}"
+            );
+            assert!(message.contains("@nordkyst.no>"), "{message}");
+            assert!(
+                message.contains("(da)"),
+                "the recipient's language: {message}"
+            );
+        }
+        let reply = mail
+            .lock()
+            .unwrap()
+            .iter()
+            .find(|m| m.contains("laerer@"))
+            .cloned()
+            .unwrap();
+        assert!(reply.contains("Ny toner er p"), "{reply}");
+        wait_for("both marked sent", async || {
+            store
+                .ticket_outbox(&admin, &ticket.id)
+                .await
+                .unwrap()
+                .iter()
+                .all(|m| m.status == "sent")
+        })
+        .await;
+        // The requester's own view carries no delivery log (it is staff-only).
+        let teacher_scope = store.scope_for(&teacher, "").await.unwrap();
+        assert!(
+            store
+                .ticket_outbox(&teacher_scope, &ticket.id)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        sender.shutdown().await;
+    }
+}

@@ -14,6 +14,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use drifta_core::alert::{AlertEvent, AlertKind, Rendered, RouteInput};
 use drifta_core::monitor::MonitorState;
+use drifta_core::notify::{TicketMail, TicketMailKind, ticket_reference};
 use drifta_core::{Language, Permission, TenantId, TenantKind};
 use drifta_store::StoreError;
 use serde::Deserialize;
@@ -49,6 +50,35 @@ pub fn alert_text(event: &AlertEvent, lang: Language) -> Rendered {
             }
             (AlertKind::Problem, _) => ("alert-degraded-subject", "alert-problem-text"),
         }
+    };
+    Rendered {
+        subject: tr.t_with(subject, &args),
+        text: tr.t_with(text, &args),
+    }
+}
+
+/// Mail about a ticket in `lang`: the ticket reference leads the subject, so replies keep it
+/// and mail filters can sort by it.
+pub fn ticket_mail_text(mail: &TicketMail, lang: Language) -> Rendered {
+    let tr = Tr::new(lang);
+    let zone = if mail.time_zone.is_empty() {
+        "Europe/Oslo"
+    } else {
+        mail.time_zone.as_str()
+    };
+    let reference = ticket_reference(mail.number);
+    let at = local_time(mail.at, zone);
+    let args = [
+        ("reference", reference.as_str()),
+        ("title", mail.title.as_str()),
+        ("municipality", mail.municipality.as_str()),
+        ("actor", mail.actor.as_str()),
+        ("body", mail.body.as_str()),
+        ("at", at.as_str()),
+    ];
+    let (subject, text) = match mail.kind {
+        TicketMailKind::Assigned => ("ticket-mail-assigned-subject", "ticket-mail-assigned-text"),
+        TicketMailKind::Reply => ("ticket-mail-reply-subject", "ticket-mail-reply-text"),
     };
     Rendered {
         subject: tr.t_with(subject, &args),
@@ -304,6 +334,49 @@ mod tests {
             since: 1_782_900_000_000,
             at: 1_782_900_000_000 + 17 * 60_000,
             time_zone: "Europe/Oslo".into(),
+        }
+    }
+
+    #[test]
+    fn ticket_mail_carries_the_reference_in_the_recipient_language() {
+        let mail = TicketMail {
+            kind: TicketMailKind::Reply,
+            ticket_id: "t".into(),
+            number: 1042,
+            title: "Skriver på lærerrommet".into(),
+            municipality: "Fjordvik".into(),
+            actor: "Mari Holtan".into(),
+            body: "Ny toner er bestilt.".into(),
+            at: 1_782_900_000_000,
+            time_zone: "Europe/Oslo".into(),
+        };
+        let nb = ticket_mail_text(&mail, Language::Nb);
+        assert!(nb.subject.starts_with("[#1042] "), "{nb:?}");
+        assert!(nb.subject.contains("Skriver på lærerrommet"), "{nb:?}");
+        assert!(nb.text.contains("Ny toner er bestilt."), "{nb:?}");
+        assert!(nb.text.contains("Mari Holtan"), "{nb:?}");
+        let assigned = ticket_mail_text(
+            &TicketMail {
+                kind: TicketMailKind::Assigned,
+                body: String::new(),
+                ..mail.clone()
+            },
+            Language::Da,
+        );
+        assert!(assigned.subject.starts_with("[#1042] "), "{assigned:?}");
+        assert_ne!(assigned.text, ticket_mail_text(&mail, Language::Da).text);
+        for lang in Language::ALL {
+            for kind in [TicketMailKind::Assigned, TicketMailKind::Reply] {
+                let text = ticket_mail_text(
+                    &TicketMail {
+                        kind,
+                        ..mail.clone()
+                    },
+                    lang,
+                );
+                assert!(!text.subject.contains("ticket-mail"), "{lang:?}: {text:?}");
+                assert!(!text.text.contains('{'), "{lang:?}: {text:?}");
+            }
         }
     }
 

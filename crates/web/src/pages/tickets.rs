@@ -596,6 +596,8 @@ struct TicketPage {
     items: Vec<(String, String)>,
     /// For staff: articles of this municipality and its provider not linked yet.
     linkable: Vec<(String, String)>,
+    /// For staff: mail sent about this ticket: (recipient, what, status code, status, detail).
+    mails: Vec<(String, String, String, String, String)>,
     notice: Option<String>,
     form_error: Option<String>,
 }
@@ -767,6 +769,33 @@ async fn ticket_page(
             (i.id, label)
         })
         .collect();
+    let mails = if staff {
+        state
+            .store
+            .ticket_outbox(&ctx.scope, &t.id)
+            .await
+            .map_err(|e| ctx.store_err(e))?
+            .into_iter()
+            .map(|m| {
+                let detail = match m.status.as_str() {
+                    "sent" => m
+                        .sent_at
+                        .map(|at| local_time(at, &t.time_zone))
+                        .unwrap_or_default(),
+                    _ => m.last_error,
+                };
+                (
+                    m.target,
+                    ctx.tr.t(&format!("mail-kind-{}", m.kind.replace('_', "-"))),
+                    m.status.clone(),
+                    ctx.tr.t(&format!("alert-status-{}", m.status)),
+                    detail,
+                )
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
     let linkable = if staff {
         state
             .store
@@ -821,6 +850,7 @@ async fn ticket_page(
         articles,
         items,
         linkable,
+        mails,
         t,
         notice,
         form_error,

@@ -246,3 +246,94 @@ async fn alert_routes_through_the_api() {
         assert_eq!(res.status(), 204, "{label}");
     }
 }
+
+/// A public reply on the ticket page queues mail to the requester, and the ticket shows it
+/// to staff with its state; an internal note sends nothing.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_public_reply_is_mailed_and_its_state_shown_on_the_ticket() {
+    for server in servers().await {
+        let label = server.label;
+        let fjordvik = tenant_id(&server, "fjordvik").await;
+        let scope = installation(&server).await;
+        let (teacher, _) = server
+            .store
+            .find_login("laerer.fjordvik")
+            .await
+            .unwrap()
+            .unwrap();
+        let ticket = server
+            .store
+            .create_ticket(
+                &scope,
+                drifta_store::NewTicket {
+                    tenant_id: drifta_core::TenantId::parse(&fjordvik).unwrap(),
+                    kind: drifta_core::ticket::TicketKind::Incident,
+                    title: "Projektoren i 7B".into(),
+                    description: "Ingen lyd".into(),
+                    requester_id: Some(teacher.id.clone()),
+                    location_id: None,
+                    category: String::new(),
+                    impact: drifta_core::ticket::Level::Low,
+                    urgency: drifta_core::ticket::Level::Low,
+                    channel: "phone".into(),
+                },
+            )
+            .await
+            .unwrap();
+        let (tech, csrf) = sign_in(&server, "tekniker.nord").await;
+        let path = format!("/tickets/{}", ticket.number);
+        let res = tech
+            .post(server.url(&format!("{path}/comment")))
+            .form(&[
+                ("csrf", csrf.as_str()),
+                ("body", "Sjekker kabelen"),
+                ("internal", "1"),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 303, "{label}");
+        let page = tech
+            .get(server.url(&path))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(
+            !page.contains("id=\"ticket-mail\""),
+            "{label}: a note mails nobody"
+        );
+        let res = tech
+            .post(server.url(&format!("{path}/comment")))
+            .form(&[("csrf", csrf.as_str()), ("body", "Byttet kabel, prøv nå")])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 303, "{label}");
+        let page = tech
+            .get(server.url(&path))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(page.contains("id=\"ticket-mail\""), "{label}");
+        assert!(page.contains(&teacher.email), "{label}");
+        assert!(page.contains("delivery-queued"), "{label}");
+        // The teacher sees the reply, not the delivery log.
+        let (portal, _) = sign_in(&server, "laerer.fjordvik").await;
+        let page = portal
+            .get(server.url(&path))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(page.contains("Byttet kabel"), "{label}");
+        assert!(!page.contains("id=\"ticket-mail\""), "{label}");
+    }
+}
