@@ -3,7 +3,7 @@
 //! technician sees none of it.
 
 use crate::kb::tenant_id;
-use crate::support::{api_token, client, servers, sign_in};
+use crate::support::{api_token, client, page, servers, sign_in};
 use serde_json::{Value, json};
 
 async fn installation(server: &crate::support::TestServer) -> drifta_core::Scope {
@@ -24,14 +24,14 @@ async fn alert_routes_through_the_page() {
             let request = tech.post(server.url(path)).form(&form);
             async move { request.send().await.unwrap() }
         };
-        let page = tech
+        let html = tech
             .get(server.url("/monitors/alerts"))
             .send()
             .await
             .unwrap();
-        assert_eq!(page.status(), 200, "{label}");
+        assert_eq!(html.status(), 200, "{label}");
         assert!(
-            page.text().await.unwrap().contains("id=\"no-routes\""),
+            html.text().await.unwrap().contains("id=\"no-routes\""),
             "{label}"
         );
 
@@ -74,17 +74,10 @@ async fn alert_routes_through_the_page() {
         form[6] = ("delay_minutes", "30");
         let res = post("/monitors/alerts", form.clone()).await;
         assert_eq!(res.status(), 303, "{label}");
-        let page = tech
-            .get(server.url("/monitors/alerts"))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
-        assert!(page.contains("+4791234567"), "{label}");
+        let html = page(&tech, &server, "/monitors/alerts").await;
+        assert!(html.contains("+4791234567"), "{label}");
         assert!(
-            page.contains("after 30 min"),
+            html.contains("after 30 min"),
             "{label}: the escalation delay is shown"
         );
         let routes = server
@@ -100,19 +93,12 @@ async fn alert_routes_through_the_page() {
         )
         .await;
         assert_eq!(res.status(), 303, "{label}");
-        let page = tech
-            .get(server.url("/monitors/alerts"))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let html = page(&tech, &server, "/monitors/alerts").await;
         assert!(
-            page.contains("Test alert"),
+            html.contains("Test alert"),
             "{label}: the test shows in the log"
         );
-        assert!(page.contains("delivery-queued"), "{label}");
+        assert!(html.contains("delivery-queued"), "{label}");
 
         // Another municipality's technician cannot delete it, and sees nothing of it.
         let (dk, dk_csrf) = sign_in(&server, "tekniker.dk").await;
@@ -123,15 +109,8 @@ async fn alert_routes_through_the_page() {
             .await
             .unwrap();
         assert_eq!(res.status(), 404, "{label}");
-        let page = dk
-            .get(server.url("/monitors/alerts"))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
-        assert!(!page.contains("+4791234567"), "{label}");
+        let html = page(&dk, &server, "/monitors/alerts").await;
+        assert!(!html.contains("+4791234567"), "{label}");
 
         let res = post(
             &format!("/monitors/alerts/{id}/delete"),
@@ -293,16 +272,9 @@ async fn a_public_reply_is_mailed_and_its_state_shown_on_the_ticket() {
             .await
             .unwrap();
         assert_eq!(res.status(), 303, "{label}");
-        let page = tech
-            .get(server.url(&path))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let html = page(&tech, &server, &path).await;
         assert!(
-            !page.contains("id=\"ticket-mail\""),
+            !html.contains("id=\"ticket-mail\""),
             "{label}: a note mails nobody"
         );
         let res = tech
@@ -312,28 +284,14 @@ async fn a_public_reply_is_mailed_and_its_state_shown_on_the_ticket() {
             .await
             .unwrap();
         assert_eq!(res.status(), 303, "{label}");
-        let page = tech
-            .get(server.url(&path))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
-        assert!(page.contains("id=\"ticket-mail\""), "{label}");
-        assert!(page.contains(&teacher.email), "{label}");
-        assert!(page.contains("delivery-queued"), "{label}");
+        let html = page(&tech, &server, &path).await;
+        assert!(html.contains("id=\"ticket-mail\""), "{label}");
+        assert!(html.contains(&teacher.email), "{label}");
+        assert!(html.contains("delivery-queued"), "{label}");
         // The teacher sees the reply, not the delivery log.
         let (portal, _) = sign_in(&server, "laerer.fjordvik").await;
-        let page = portal
-            .get(server.url(&path))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
-        assert!(page.contains("Byttet kabel"), "{label}");
-        assert!(!page.contains("id=\"ticket-mail\""), "{label}");
+        let html = page(&portal, &server, &path).await;
+        assert!(html.contains("Byttet kabel"), "{label}");
+        assert!(!html.contains("id=\"ticket-mail\""), "{label}");
     }
 }

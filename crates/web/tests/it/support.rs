@@ -115,6 +115,18 @@ pub async fn sign_in(server: &TestServer, username: &str) -> (reqwest::Client, S
 }
 
 /// An API token for a demo user, created through the store.
+/// The body of a page fetched by `client` (redirects are not followed).
+pub async fn page(client: &reqwest::Client, server: &TestServer, path: &str) -> String {
+    client
+        .get(server.url(path))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
+}
+
 pub async fn api_token(server: &TestServer, username: &str) -> String {
     let (user, _) = server.store.find_login(username).await.unwrap().unwrap();
     let scope = server.store.scope_for(&user, "").await.unwrap();
