@@ -90,6 +90,17 @@ pub struct OutboxEntry {
     pub sent_at: Option<i64>,
 }
 
+/// The outbox key that keeps alerts to one per route, monitor, incident and kind.
+fn incident_key(route: &AlertRoute, event: &AlertEvent) -> String {
+    format!(
+        "{}:{}:{}:{}",
+        route.id,
+        event.monitor_id,
+        event.since,
+        event.kind.as_str()
+    )
+}
+
 /// What mail about a ticket needs of it.
 #[derive(Clone, Copy)]
 pub(crate) struct TicketHead<'a> {
@@ -254,7 +265,8 @@ impl Tx {
                     continue;
                 }
                 let due = (since + route.delay_minutes * 60_000).max(now);
-                self.insert_outbox(&route, &alert, due, route.delay_minutes > 0, now)
+                let dedup = incident_key(&route, &alert);
+                self.insert_outbox(&route, &alert, dedup, due, route.delay_minutes > 0, now)
                     .await?;
             }
             return Ok(());
@@ -305,7 +317,9 @@ impl Tx {
             time_zone.clone(),
         );
         for route in routes.into_iter().map(route_from) {
-            self.insert_outbox(&route, &alert, now, false, now).await?;
+            let dedup = incident_key(&route, &alert);
+            self.insert_outbox(&route, &alert, dedup, now, false, now)
+                .await?;
         }
         Ok(())
     }
@@ -392,21 +406,23 @@ impl Tx {
         Ok(())
     }
 
+    /// Queues one alert on one route; a second row with the same `dedup` key is a no-op.
+    /// A test alert has no monitor, so no monitor or incident is recorded for it.
     async fn insert_outbox(
         &mut self,
         route: &AlertRoute,
         event: &AlertEvent,
+        dedup: String,
         due: i64,
         escalation: bool,
         now: i64,
     ) -> Result<(), StoreError> {
-        let dedup = format!(
-            "{}:{}:{}:{}",
-            route.id,
-            event.monitor_id,
-            event.since,
+        let kind = if event.monitor_id.is_empty() {
+            "test"
+        } else {
             event.kind.as_str()
-        );
+        };
+        let monitor = (!event.monitor_id.is_empty()).then_some(event.monitor_id.as_str());
         let json = serde_json::to_string(event)
             .map_err(|e| StoreError::Inconsistent(format!("alert event: {e}")))?;
         self.execute(
@@ -420,10 +436,10 @@ impl Tx {
                 .arg(route.lang.code())
                 .arg(json)
                 .arg(dedup)
-                .arg(event.monitor_id.as_str())
-                .arg(event.since)
+                .arg(monitor)
+                .arg(monitor.map(|_| event.since))
                 .arg(escalation)
-                .arg(event.kind.as_str())
+                .arg(kind)
                 .arg(due)
                 .arg(now),
         )
@@ -548,20 +564,14 @@ impl Store {
             at: now,
             time_zone: String::new(),
         };
-        let json = serde_json::to_string(&event).unwrap_or_default();
         let mut tx = self.begin().await?;
-        tx.execute(
-            Sql::new("INSERT INTO outbox (tenant_id, id, route_id, channel, target, format, lang, event, dedup_key, kind, status, attempts, not_before, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'test', 'queued', 0, $10, $10)")
-                .arg(route.tenant_id.as_str())
-                .arg(UserId::generate().to_string())
-                .arg(route.id.as_str())
-                .arg(route.channel.as_str())
-                .arg(route.target.as_str())
-                .arg(route.format.as_str())
-                .arg(route.lang.code())
-                .arg(json)
-                .arg(format!("test:{}", UserId::generate()))
-                .arg(now),
+        tx.insert_outbox(
+            &route,
+            &event,
+            format!("test:{}", UserId::generate()),
+            now,
+            false,
+            now,
         )
         .await?;
         tx.audit(
