@@ -11,14 +11,14 @@
 //! allow cycles (connects_to, backs_up, used_by).
 
 use crate::desk::{self, Rng, World};
-use crate::{Failure, Sample, measure_reads, size, thousands};
+use crate::{Failure, Sample, measure_reads, ms, size, thousands};
 use clap::Args;
 use drifta_core::cmdb::{Effect, ItemType, Lifecycle, RelationType};
 use drifta_core::tenant::LocationKind;
 use drifta_core::{Actor, LocationId, Scope, TenantId, UserId};
 use drifta_store::{
-    Backend, BulkItem, BulkRelation, ConnectOptions, ImpactDirection, ImportMode, ItemFilter,
-    NewLocation, Store, StoreError, redact_url,
+    Backend, BulkItem, BulkRelation, ConnectOptions, ImpactDirection, ImpactView, ImportMode,
+    ItemFilter, NewLocation, Store, StoreError, redact_url,
 };
 use std::collections::{BTreeMap, HashSet};
 use std::time::{Duration, Instant};
@@ -60,6 +60,13 @@ pub struct InventoryArgs {
 }
 
 const DAY_MS: i64 = 86_400_000;
+/// What the impact page asks for (drifta-web `pages::inventory`): the first 100 rows of
+/// the list and the first 12 items of each column of the diagram.
+const PAGE_VIEW: ImpactView = ImpactView {
+    offset: 0,
+    limit: 100,
+    per_depth: 12,
+};
 /// Endpoints per access switch and per access point.
 const PER_SWITCH: usize = 40;
 const PER_ACCESS_POINT: usize = 25;
@@ -1403,7 +1410,19 @@ pub async fn run(args: InventoryArgs) -> Result<(), Failure> {
     let targets = find_targets(&store, &tech, &world).await?;
     eprintln!("drifta-bench: measuring");
 
-    // Figures of the impact reports themselves, from one run each.
+    // The first analysis reads the provider's relation graph into memory.
+    let started = Instant::now();
+    store
+        .impact_view(
+            &tech,
+            &targets.core_switch,
+            ImpactDirection::Dependants,
+            PAGE_VIEW,
+        )
+        .await?;
+    let first_impact = started.elapsed();
+
+    // Figures of the impact reports themselves, from one run each, every item named.
     let core_report = store
         .impact(&tech, &targets.core_switch, ImpactDirection::Dependants)
         .await?;
@@ -1439,9 +1458,9 @@ pub async fn run(args: InventoryArgs) -> Result<(), Failure> {
                 let (store, tech, id) = (&store, &tech, &targets.core_switch);
                 async move {
                     store
-                        .impact(tech, id, ImpactDirection::Dependants)
+                        .impact_view(tech, id, ImpactDirection::Dependants, PAGE_VIEW)
                         .await
-                        .map(|r| r.nodes.len())
+                        .map(|r| r.total)
                 }
             },
         )
@@ -1457,9 +1476,9 @@ pub async fn run(args: InventoryArgs) -> Result<(), Failure> {
                 let (store, tech, id) = (&store, &tech, &targets.median_core_switch);
                 async move {
                     store
-                        .impact(tech, id, ImpactDirection::Dependants)
+                        .impact_view(tech, id, ImpactDirection::Dependants, PAGE_VIEW)
                         .await
-                        .map(|r| r.nodes.len())
+                        .map(|r| r.total)
                 }
             },
         )
@@ -1475,9 +1494,9 @@ pub async fn run(args: InventoryArgs) -> Result<(), Failure> {
                 let (store, tech, id) = (&store, &tech, &targets.service);
                 async move {
                     store
-                        .impact(tech, id, ImpactDirection::Needs)
+                        .impact_view(tech, id, ImpactDirection::Needs, PAGE_VIEW)
                         .await
-                        .map(|r| r.nodes.len())
+                        .map(|r| r.total)
                 }
             },
         )
@@ -1493,6 +1512,24 @@ pub async fn run(args: InventoryArgs) -> Result<(), Failure> {
                 let (store, tech, id) = (&store, &tech, &targets.cluster);
                 async move {
                     store
+                        .impact_view(tech, id, ImpactDirection::Dependants, PAGE_VIEW)
+                        .await
+                        .map(|r| r.total)
+                }
+            },
+        )
+        .await,
+    );
+    samples.push(
+        measure_reads(
+            repeat.min(20),
+            budget,
+            "impact: largest, all named (CSV)",
+            "export",
+            |_| {
+                let (store, tech, id) = (&store, &tech, &targets.core_switch);
+                async move {
+                    store
                         .impact(tech, id, ImpactDirection::Dependants)
                         .await
                         .map(|r| r.nodes.len())
@@ -1501,6 +1538,7 @@ pub async fn run(args: InventoryArgs) -> Result<(), Failure> {
         )
         .await,
     );
+    samples.push(impact_after_changes(&store, &tech, &args.database_url, &targets).await?);
     let types = [
         ItemType::Laptop,
         ItemType::Workstation,
@@ -1655,6 +1693,7 @@ pub async fn run(args: InventoryArgs) -> Result<(), Failure> {
         targets: &targets,
         loading: loading.as_ref(),
         database_bytes,
+        first_impact,
         core: (
             core_report.nodes.len(),
             core_down,
@@ -1676,6 +1715,47 @@ pub async fn run(args: InventoryArgs) -> Result<(), Failure> {
     Ok(())
 }
 
+/// Impact of the largest core switch right after another node (a second connection to the
+/// same database) changed a relation, so the analysis reads the graph again: a backs_up
+/// relation between the service and the core switch, added and removed in turn.
+async fn impact_after_changes(
+    store: &Store,
+    tech: &Scope,
+    url: &str,
+    targets: &Targets,
+) -> Result<Sample, Failure> {
+    let other = Store::connect(url, &ConnectOptions::default()).await?;
+    let mut times = Vec::new();
+    for round in 0..10 {
+        let (from, to) = (&targets.service, &targets.core_switch);
+        if round % 2 == 0 {
+            other
+                .relate_items(tech, from, RelationType::BacksUp, to)
+                .await?;
+        } else {
+            other
+                .unrelate_items(tech, from, RelationType::BacksUp, to)
+                .await?;
+        }
+        let started = Instant::now();
+        store
+            .impact_view(
+                tech,
+                &targets.core_switch,
+                ImpactDirection::Dependants,
+                PAGE_VIEW,
+            )
+            .await?;
+        times.push(ms(started.elapsed()));
+    }
+    other.close().await;
+    Ok(Sample::new(
+        "impact: first after a change elsewhere",
+        "reload",
+        times,
+    ))
+}
+
 type Loading = (Generated, Duration, Duration, Duration, Duration);
 
 struct Report<'a> {
@@ -1685,6 +1765,8 @@ struct Report<'a> {
     targets: &'a Targets,
     loading: Option<&'a Loading>,
     database_bytes: i64,
+    /// The first analysis, which reads the relation graph.
+    first_impact: Duration,
     /// Affected, down, degraded, hidden.
     core: (usize, usize, usize, usize),
     median: usize,
@@ -1723,6 +1805,7 @@ impl Report<'_> {
             "load_s": self.loading.map(|l| l.3.as_secs_f64()),
             "analyze_s": self.loading.map(|l| l.4.as_secs_f64()),
             "database_bytes": self.database_bytes,
+            "first_impact_ms": ms(self.first_impact),
             "core_switch_impact": {"affected": self.core.0, "down": self.core.1, "degraded": self.core.2, "hidden": self.core.3},
             "median_core_switch_impact": {"municipality": self.targets.median_name, "affected": self.median},
             "service_needs": {"items": self.service.0, "hidden": self.service.1, "service": self.targets.service_name},
@@ -1779,6 +1862,10 @@ impl Report<'_> {
                 size(self.database_bytes)
             ),
         }
+        println!(
+            "  first impact analysis (reads the relation graph): {:.0} ms",
+            ms(self.first_impact)
+        );
         println!(
             "  core switch of {}: {} affected ({} down, {} degraded, {} hidden); of {} (median): {} affected; service '{}' needs {} items; hypervisor cluster: {} affected; {} host-name searches found {} items",
             self.targets.largest_name,

@@ -404,6 +404,17 @@ impl RelationGraph {
         Self::default()
     }
 
+    /// An empty graph with room for `items` items, for building a large one at once.
+    pub fn with_capacity(items: usize) -> Self {
+        RelationGraph {
+            ids: HashMap::with_capacity(items),
+            names: Vec::with_capacity(items),
+            out: Vec::with_capacity(items),
+            inc: Vec::with_capacity(items),
+            ..Self::default()
+        }
+    }
+
     /// Adds the edges in order, stopping at the first refused one.
     pub fn from_edges<I, S>(edges: I) -> Result<Self, GraphError>
     where
@@ -448,6 +459,16 @@ impl RelationGraph {
         relation: RelationType,
         to: &str,
     ) -> Result<bool, GraphError> {
+        self.insert(from, relation, to, true)
+    }
+
+    fn insert(
+        &mut self,
+        from: &str,
+        relation: RelationType,
+        to: &str,
+        refuse_cycles: bool,
+    ) -> Result<bool, GraphError> {
         if from.is_empty() {
             return Err(GraphError::EmptyId { field: "from" });
         }
@@ -466,7 +487,8 @@ impl RelationGraph {
             if self.out[f as usize].contains(&Half { node: t, relation }) {
                 return Ok(false);
             }
-            if relation.forbids_cycles()
+            if refuse_cycles
+                && relation.forbids_cycles()
                 && let Some(path) = self.forbidden_path(t, f)
             {
                 return Err(GraphError::Cycle {
@@ -481,12 +503,50 @@ impl RelationGraph {
         if self.names.len() + new_items > MAX_ITEMS as usize {
             return Err(GraphError::TooManyItems { max: MAX_ITEMS });
         }
-        let f = self.intern(from);
-        let t = self.intern(to);
+        // The lookups above found the known ones: a graph of 300,000 edges is built
+        // with one hash lookup per end instead of two.
+        let f = known.0.unwrap_or_else(|| self.intern(from));
+        let t = known.1.unwrap_or_else(|| self.intern(to));
         self.out[f as usize].push(Half { node: t, relation });
         self.inc[t as usize].push(Half { node: f, relation });
         self.edges += 1;
         Ok(true)
+    }
+
+    /// Adds "`from` `relation` `to`" as a store holds it: like [`add_edge`](Self::add_edge)
+    /// (the same refusals of empty ids and self-loops, false for a duplicate) but without
+    /// the cycle check. The store refused cycles when the relations were made; one that got
+    /// in anyway (two writers at once, a bulk load) must not stop the analysis of every
+    /// other item, and the traversals terminate on cycles of any relation.
+    pub fn add_stored_edge(
+        &mut self,
+        from: &str,
+        relation: RelationType,
+        to: &str,
+    ) -> Result<bool, GraphError> {
+        self.insert(from, relation, to, false)
+    }
+
+    /// The number an item has in this graph, from 0 to [`item_count`](Self::item_count)
+    /// minus one: stable for the life of the graph (removing edges keeps it), so a caller
+    /// can keep facts about items in a vector beside the graph.
+    pub fn index_of(&self, id: &str) -> Option<u32> {
+        self.ids.get(id).copied()
+    }
+
+    /// The item with that number.
+    pub fn item_at(&self, index: u32) -> Option<&str> {
+        self.names.get(index as usize).map(|n| &**n)
+    }
+
+    /// The edges leaving the item with that number, "`index` relation `to`", in the order
+    /// they were added, as (relation, number of `to`).
+    pub fn edges_from(&self, index: u32) -> impl Iterator<Item = (RelationType, u32)> + '_ {
+        self.out
+            .get(index as usize)
+            .map_or(&[][..], Vec::as_slice)
+            .iter()
+            .map(|h| (h.relation, h.node))
     }
 
     /// Removes that exact edge; false if it was not there. Items stay known.
@@ -914,6 +974,11 @@ pub struct ImpactEntry<'a> {
 impl<'a> ImpactEntry<'a> {
     pub fn item(&self) -> &'a str {
         &self.impact.graph.names[self.slot.node as usize]
+    }
+
+    /// The item's number in the graph (see [`RelationGraph::index_of`]).
+    pub fn index(&self) -> u32 {
+        self.slot.node
     }
 
     /// Relations between this item and the origin on the shortest path; 1 for a neighbour.
@@ -1388,6 +1453,92 @@ mod tests {
             Some(Degraded),
             "r1 still has its uplink to the core"
         );
+    }
+
+    #[test]
+    fn stored_edges_skip_the_cycle_check_and_the_analysis_still_ends() {
+        let mut g = RelationGraph::new();
+        assert_eq!(g.add_stored_edge("vm", RunsOn, "cluster"), Ok(true));
+        assert_eq!(g.add_stored_edge("app", RunsOn, "vm"), Ok(true));
+        // A cycle add_edge refuses, as a bulk load or two writers at once could store it.
+        assert!(g.clone().add_edge("vm", DependsOn, "app").is_err());
+        assert_eq!(g.add_stored_edge("vm", DependsOn, "app"), Ok(true));
+        assert_eq!(
+            g.add_stored_edge("vm", DependsOn, "app"),
+            Ok(false),
+            "duplicate"
+        );
+        assert_eq!(
+            g.add_stored_edge("vm", RunsOn, "vm"),
+            Err(GraphError::SelfLoop {
+                id: "vm".into(),
+                relation: RunsOn
+            })
+        );
+        assert_eq!(
+            g.add_stored_edge("", RunsOn, "vm"),
+            Err(GraphError::EmptyId { field: "from" })
+        );
+        assert_eq!(g.edge_count(), 3);
+        // The least fixpoint: support that only goes round the cycle does not count.
+        let impact = g.impact_of("cluster");
+        assert_eq!(sorted(&impact), ["app", "vm"]);
+        assert_eq!(impact.count(Down), 2);
+        let impact = g.impact_of("app");
+        assert_eq!(effect(&impact, "vm"), Some(Down));
+        assert!(!impact.contains("app"));
+        let needs = g.needs_of("vm");
+        assert_eq!(sorted(&needs), ["app", "cluster"]);
+    }
+
+    #[test]
+    fn a_graph_built_with_room_is_the_same_graph() {
+        let edges = [
+            ("b", ConnectsTo, "a"),
+            ("c", ConnectsTo, "b"),
+            ("c", RunsOn, "a"),
+        ];
+        let mut g = RelationGraph::with_capacity(1_000);
+        for (from, relation, to) in edges {
+            g.add_edge(from, relation, to).unwrap();
+        }
+        let h = graph(&edges);
+        assert_eq!((g.item_count(), g.edge_count()), (3, 3));
+        for item in ["a", "b", "c"] {
+            assert_eq!(g.index_of(item), h.index_of(item));
+        }
+        assert_eq!(
+            format!("{:?}", g.impact_of("a")),
+            format!("{:?}", h.impact_of("a"))
+        );
+    }
+
+    #[test]
+    fn items_have_numbers_for_facts_kept_beside_the_graph() {
+        let mut g = municipality();
+        let core = g.index_of("sw-core").unwrap();
+        assert_eq!(g.item_at(core), Some("sw-core"));
+        assert_eq!(g.index_of("nowhere"), None);
+        assert_eq!(g.item_at(g.item_count() as u32), None);
+        let care = g.index_of("router-care").unwrap();
+        let uplinks: Vec<(RelationType, &str)> = g
+            .edges_from(care)
+            .map(|(r, to)| (r, g.item_at(to).unwrap()))
+            .collect();
+        assert_eq!(
+            uplinks,
+            [(ConnectsTo, "fibre-care"), (ConnectsTo, "4g-care")],
+            "in the order added"
+        );
+        assert_eq!(g.edges_from(u32::MAX).count(), 0);
+        let impact = g.impact_of("sw-core");
+        for entry in impact.iter() {
+            assert_eq!(g.item_at(entry.index()), Some(entry.item()));
+        }
+        // Numbers stay when edges go, so vectors beside the graph stay valid.
+        assert!(g.remove_edge("router-care", ConnectsTo, "fibre-care"));
+        assert_eq!(g.index_of("router-care"), Some(care));
+        assert_eq!(g.edges_from(care).count(), 1);
     }
 
     // ---- properties, checked against a slow model of the same rules ----

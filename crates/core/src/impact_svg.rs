@@ -9,6 +9,7 @@
 
 use crate::cmdb::Effect;
 use std::borrow::Cow;
+use std::cmp::Ordering;
 use std::collections::hash_map::Entry;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt::{self, Write};
@@ -117,6 +118,11 @@ pub struct DiagramOptions {
     /// Starts every id in the SVG, so two diagrams on one page do not share ids.
     /// Only ASCII letters, digits, `-` and `_` are kept.
     pub id_prefix: String,
+    /// How many items a column (by depth) holds when `nodes` carries only its first ones
+    /// in [`column_order`] (the first `max_per_column` are all that is drawn), so a report
+    /// of 20,000 items need not build 20,000 nodes; the "+N more" box counts from it.
+    /// A column not named here, or named with fewer, holds the nodes given.
+    pub column_sizes: BTreeMap<u32, usize>,
 }
 
 impl Default for DiagramOptions {
@@ -126,6 +132,7 @@ impl Default for DiagramOptions {
             max_per_column: 12,
             more_label: "+{n} more".to_owned(),
             id_prefix: "impact".to_owned(),
+            column_sizes: BTreeMap::new(),
         }
     }
 }
@@ -166,17 +173,16 @@ fn draw(
         }
     }
     let columns: Vec<(Vec<&DiagramNode>, usize)> = by_depth
-        .into_values()
-        .map(|mut column| {
+        .into_iter()
+        .map(|(depth, mut column)| {
             column.sort_by(|a, b| {
-                a.state
-                    .rank()
-                    .cmp(&b.state.rank())
-                    .then_with(|| folded(&a.label).cmp(folded(&b.label)))
-                    .then_with(|| a.label.cmp(&b.label))
-                    .then_with(|| a.id.cmp(&b.id))
+                column_order((a.state, &a.label, &a.id), (b.state, &b.label, &b.id))
             });
-            let hidden = column.len().saturating_sub(cap);
+            let size = options
+                .column_sizes
+                .get(&depth)
+                .map_or(column.len(), |&n| n.max(column.len()));
+            let hidden = size.saturating_sub(cap.min(column.len()));
             column.truncate(cap);
             (column, hidden)
         })
@@ -300,6 +306,17 @@ fn draw(
 }
 
 /// Case-insensitive order, so "bodø" and "Bodø" sit together.
+/// The order of a column, in which its first [`DiagramOptions::max_per_column`] are drawn:
+/// worst first (a technician scans a column for what stopped), then by label ignoring
+/// case, then by label and id so the order is total. Nodes are (state, label, id).
+pub fn column_order(a: (NodeState, &str, &str), b: (NodeState, &str, &str)) -> Ordering {
+    a.0.rank()
+        .cmp(&b.0.rank())
+        .then_with(|| folded(a.1).cmp(folded(b.1)))
+        .then_with(|| a.1.cmp(b.1))
+        .then_with(|| a.2.cmp(b.2))
+}
+
 fn folded(text: &str) -> impl Iterator<Item = char> + '_ {
     text.chars().flat_map(char::to_lowercase)
 }
@@ -677,6 +694,54 @@ mod tests {
         };
         let svg = render(&nodes, &[], &tiny);
         assert!(svg.contains(">+29 and more</text>"), "0 counts as 1");
+    }
+
+    #[test]
+    fn a_caller_may_pass_only_the_first_of_a_column_and_its_size() {
+        let mut nodes = vec![origin()];
+        for i in 0..30 {
+            let state = if i % 3 == 0 {
+                NodeState::Down
+            } else {
+                NodeState::Degraded
+            };
+            nodes.push(node(&format!("n{i}"), &format!("item {i:02}"), 1, state));
+        }
+        nodes.push(node("far", "Far away", 2, NodeState::Down));
+        let whole = render(&nodes, &[], &options());
+        // The first twelve of column 1 in column_order, as a store would pick them.
+        let mut first: Vec<DiagramNode> = nodes[1..31].to_vec();
+        first.sort_by(|a, b| column_order((a.state, &a.label, &a.id), (b.state, &b.label, &b.id)));
+        first.truncate(12);
+        let mut part = vec![origin(), nodes[31].clone()];
+        part.extend(first);
+        let sized = DiagramOptions {
+            column_sizes: BTreeMap::from([(1, 30), (2, 1), (7, 4)]),
+            ..options()
+        };
+        assert_eq!(render(&part, &[], &sized), whole);
+        // Without the sizes the same nodes are a whole column of twelve.
+        let svg = render(&part, &[], &options());
+        assert_eq!(count(&svg, r#"class="impact-more""#), 0);
+        // A size below what is given counts what is given.
+        let small = DiagramOptions {
+            column_sizes: BTreeMap::from([(1, 3)]),
+            ..options()
+        };
+        assert_eq!(render(&nodes, &[], &small), whole);
+        assert_eq!(
+            column_order((NodeState::Degraded, "a", "1"), (NodeState::Down, "z", "2")),
+            Ordering::Greater,
+            "worst first"
+        );
+        assert_eq!(
+            column_order(
+                (NodeState::Down, "Bodø", "1"),
+                (NodeState::Down, "alta", "2")
+            ),
+            Ordering::Greater,
+            "ignoring case"
+        );
     }
 
     #[test]

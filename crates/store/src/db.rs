@@ -60,6 +60,8 @@ pub struct Store {
     pub(crate) clock: Arc<dyn Clock>,
     /// For text the store writes itself (outage tickets), in the municipality's language.
     pub(crate) texts: Arc<dyn drifta_core::lang::Texts>,
+    /// Providers' relation graphs for impact analysis (`inventory::graph`), shared by clones.
+    pub(crate) graphs: Arc<crate::inventory::GraphCache>,
 }
 
 /// Rows that decode on both backends (tuples of String, i64, bool and their Options).
@@ -228,6 +230,7 @@ impl Store {
             db,
             clock: Arc::new(SystemClock),
             texts: Arc::new(drifta_core::lang::KeysOnly),
+            graphs: Arc::default(),
         })
     }
 

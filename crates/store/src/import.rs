@@ -386,8 +386,7 @@ impl Store {
         })?;
         let done = new_rows.len();
         // Attributes of updated items, read once, so a row's fields merge into them.
-        let mut current: std::collections::HashMap<String, BTreeMap<String, String>> =
-            std::collections::HashMap::new();
+        let mut current: HashMap<String, BTreeMap<String, String>> = HashMap::new();
         let needing: Vec<&str> = updates
             .iter()
             .filter(|r| !r.attributes.is_empty())
@@ -404,48 +403,61 @@ impl Store {
                 current.insert(id, serde_json::from_str(&json).unwrap_or_default());
             }
         }
-        for (n, row) in updates.iter().enumerate() {
-            if n % 5_000 == 0 {
-                progress(done + n, total);
+        // Updates go in multi-row statements too, one shape per set of columns the rows
+        // change (the file's columns, so in practice one): drifta-bench's re-import of
+        // 100,000 rows took 7-12 s on SQLite and 16-22 s on PostgreSQL with an UPDATE per
+        // row, 5-6 s on each this way. An item that two rows name (one by serial number,
+        // the other by host name) takes the second row in a later round, so it changes as
+        // if the rows went one by one, and is queued for the search index once.
+        let mut rounds: Vec<BTreeMap<Vec<&'static str>, Vec<Vec<Arg>>>> = Vec::new();
+        let mut seen: HashMap<&str, usize> = HashMap::with_capacity(updates.len());
+        for row in &updates {
+            let Some(id) = row.existing.as_deref() else {
+                continue;
+            };
+            let round = seen.entry(id).or_insert(0);
+            if *round == 0 {
+                queued.push(id.to_string());
             }
-            let Some(id) = &row.existing else { continue };
-            // Only the columns in the file change; the rest of the item stays.
-            let mut sql = Sql::new("UPDATE items SET updated_at = ").push_arg(now);
+            if rounds.len() <= *round {
+                rounds.push(BTreeMap::new());
+            }
+            let shape: Vec<&'static str> = row.values.keys().copied().collect();
+            let mut args: Vec<Arg> = Vec::with_capacity(shape.len() + 3);
+            args.push(id.into());
             for (column, value) in &row.values {
-                let db_column = match *column {
-                    "location" => "location_id",
-                    "supplier" => "supplier_id",
-                    "contract" => "contract_id",
-                    "owner" | "name" => {
-                        sql = sql
-                            .push(&format!(", {column} = "))
-                            .push_arg(value.clone().unwrap_or_default());
-                        continue;
-                    }
-                    other => other,
-                };
-                sql = sql
-                    .push(&format!(", {db_column} = "))
-                    .push_arg(value.clone());
+                args.push(match *column {
+                    // Never NULL: an empty cell clears them to ''.
+                    "owner" | "name" => value.clone().unwrap_or_default().into(),
+                    _ => value.clone().into(),
+                });
             }
-            if let Some(l) = row.lifecycle {
-                sql = sql.push(", lifecycle = ").push_arg(l.as_str());
-            }
-            if !row.attributes.is_empty() {
-                let mut merged = current.remove(id).unwrap_or_default();
+            // NULL keeps the item's own (an empty life-cycle cell, no field values).
+            args.push(row.lifecycle.map(|l| l.as_str()).into());
+            args.push(if row.attributes.is_empty() {
+                Arg::OptText(None)
+            } else {
+                // Merged into what earlier rows of this file left, as one by one would.
+                let merged = current.entry(id.to_string()).or_default();
                 merged.extend(row.attributes.clone());
-                sql = sql.push(", attributes = ").push_arg(
-                    serde_json::to_string(&merged)
+                Arg::OptText(Some(
+                    serde_json::to_string(&*merged)
                         .map_err(|e| StoreError::Inconsistent(e.to_string()))?,
-                );
+                ))
+            });
+            rounds[*round].entry(shape).or_default().push(args);
+            *round += 1;
+        }
+        let mut written = 0;
+        for round in rounds {
+            for (shape, rows) in round {
+                for chunk in rows.chunks(CHUNK) {
+                    progress(done + written, total);
+                    let sql = update_sql(&shape, chunk, now, tenant);
+                    tx.execute_raw(sql).await.map_err(taken)?;
+                    written += chunk.len();
+                }
             }
-            sql = sql
-                .push(" WHERE tenant_id = ")
-                .push_arg(tenant.as_str())
-                .push(" AND id = ")
-                .push_arg(id.as_str());
-            tx.execute_raw(sql).await.map_err(taken)?;
-            queued.push(id.clone());
         }
         tx.queue_search_many(tenant, "item", &queued, now).await?;
         // One audit entry per import, holding the file's fingerprint and what it did: the
@@ -474,6 +486,57 @@ impl Store {
         .await?;
         tx.commit().await
     }
+}
+
+/// One multi-row update of the items `rows` name: each row is the item's id, a value for
+/// each column in `shape` (CSV names, in that order), then its life cycle and its merged
+/// attributes, each NULL to keep the item's own.
+/// `WITH v (…) AS (VALUES …) UPDATE … FROM v` reads the same on both backends (SQLite has
+/// `UPDATE … FROM` since 3.33).
+fn update_sql(shape: &[&str], rows: &[Vec<Arg>], now: i64, tenant: &TenantId) -> Sql {
+    let columns: Vec<&str> = shape
+        .iter()
+        .map(|column| match *column {
+            "location" => "location_id",
+            "supplier" => "supplier_id",
+            "contract" => "contract_id",
+            other => other,
+        })
+        .collect();
+    let width = columns.len() + 3;
+    let mut sql = Sql {
+        text: String::with_capacity(rows.len() * width * 6 + 400),
+        args: Vec::with_capacity(rows.len() * width + 2),
+    };
+    sql.text.push_str("WITH v (id");
+    for column in &columns {
+        sql.text.push_str(", ");
+        sql.text.push_str(column);
+    }
+    sql.text.push_str(", lifecycle, attributes) AS (VALUES ");
+    for (r, row) in rows.iter().enumerate() {
+        debug_assert_eq!(row.len(), width);
+        sql.text.push_str(if r == 0 { "(" } else { ", (" });
+        for (c, arg) in row.iter().enumerate() {
+            sql.args.push(arg.clone());
+            if c > 0 {
+                sql.text.push_str(", ");
+            }
+            sql.text.push_str(&format!("${}", sql.args.len()));
+        }
+        sql.text.push(')');
+    }
+    sql = sql.push(") UPDATE items SET updated_at = ").push_arg(now);
+    for column in &columns {
+        sql.text.push_str(&format!(", {column} = v.{column}"));
+    }
+    sql.push(
+        ", lifecycle = COALESCE(v.lifecycle, items.lifecycle), \
+         attributes = COALESCE(v.attributes, items.attributes) \
+         FROM v WHERE items.tenant_id = ",
+    )
+    .push_arg(tenant.as_str())
+    .push(" AND items.id = v.id")
 }
 
 /// Checks one parsed row against the municipality: names resolve, keys do not collide,

@@ -47,8 +47,9 @@ pub use error::StoreError;
 pub use extras::{Attachment, MAX_ATTACHMENT_BYTES, normalise_tag, sniff_content_type};
 pub use import::{ImportError, ImportMode, ImportProblem, ImportReport, import_schema};
 pub use inventory::{
-    Contract, CustomField, ImpactDirection, ImpactEdge, ImpactNode, ImpactReport, Item, ItemFilter,
-    ItemInput, ItemSummary, NewContract, NewItem, NewSupplier, Relation, Supplier, relation_types,
+    Contract, CustomField, ImpactColumn, ImpactDirection, ImpactEdge, ImpactNode, ImpactReport,
+    ImpactView, Item, ItemFilter, ItemInput, ItemSummary, NewContract, NewItem, NewSupplier,
+    Relation, Supplier, relation_types,
 };
 pub use kb::{Article, ArticleFilter, ArticleUpdate, MAX_BODY_CHARS, NewArticle};
 pub use migrate::{MIGRATIONS, Migration, SchemaStatus};

@@ -71,6 +71,7 @@ pub static MIGRATIONS: &[Migration] = &[
     migration!(14, "0014", "status_pages"),
     migration!(15, "0015", "checks"),
     migration!(16, "0016", "alerts"),
+    migration!(17, "0017", "inventory_versions"),
 ];
 
 /// Where a database stands against this binary's migrations.

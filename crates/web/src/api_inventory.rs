@@ -16,8 +16,8 @@ use drifta_core::TenantId;
 use drifta_core::cmdb::{Disposal, ItemType, Lifecycle, RelationType};
 use drifta_core::item_fields::{FieldDef, FieldKind, parse_date, validate_attributes};
 use drifta_store::{
-    CustomField, ImpactDirection, ItemFilter, ItemInput, NewContract, NewItem, NewSupplier,
-    StoreError,
+    CustomField, ImpactDirection, ImpactView, ItemFilter, ItemInput, NewContract, NewItem,
+    NewSupplier, StoreError,
 };
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -439,6 +439,8 @@ async fn unrelate(
 #[derive(Deserialize)]
 struct ImpactQuery {
     direction: Option<String>,
+    limit: Option<String>,
+    offset: Option<String>,
 }
 
 async fn impact(
@@ -458,9 +460,35 @@ async fn impact(
             ));
         }
     };
-    let report = state.store.impact(&api.scope, &id, direction).await?;
+    // A page of the affected items at a time (a core switch can affect tens of thousands);
+    // the counts and lists cover them all, and `next_offset` is set while more follow.
+    let limit = int_param("limit", q.limit.as_deref())?.unwrap_or(MAX_LIMIT);
+    if !(1..=MAX_LIMIT).contains(&limit) {
+        return Err(Problem::field("limit", "out-of-range", "must be 1 to 500"));
+    }
+    let offset = int_param("offset", q.offset.as_deref())?.unwrap_or(0);
+    if offset < 0 {
+        return Err(Problem::field(
+            "offset",
+            "out-of-range",
+            "cannot be negative",
+        ));
+    }
+    let view = ImpactView {
+        offset: offset as usize,
+        limit: limit as usize,
+        per_depth: 0,
+    };
+    let report = state
+        .store
+        .impact_view(&api.scope, &id, direction, view)
+        .await?;
+    let end = report.offset + report.nodes.len();
+    let next_offset = (end < report.total).then_some(end);
     // Paths name only items the token owner can see (the store leaves gaps).
-    Ok(Json(json!(report)))
+    let mut body = json!(report);
+    body["next_offset"] = json!(next_offset);
+    Ok(Json(body))
 }
 
 async fn item_tickets(

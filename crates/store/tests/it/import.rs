@@ -3,7 +3,7 @@
 
 use crate::support::{provider_with, user_with};
 use drifta_core::Role;
-use drifta_core::cmdb::ItemType;
+use drifta_core::cmdb::{ItemType, Lifecycle};
 use drifta_store::testing::backends;
 use drifta_store::{ImportError, ImportMode, ItemFilter};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -241,6 +241,149 @@ B\xe6rbar 3;SN-3;pc-3;X1;;in_stock\n";
             "{label}"
         );
         assert_eq!(count().await, 3, "{label}");
+        assert!(store.verify_audit_chain().await.unwrap().is_ok(), "{label}");
+    }
+}
+
+#[tokio::test]
+async fn reimports_change_only_the_file_columns_of_many_rows_in_batches() {
+    for db in backends().await {
+        let store = &db.store;
+        let label = db.label;
+        let (_, munis, admin) = provider_with(store, 1).await;
+        let run = |file: String, mode: ImportMode| {
+            let admin = &admin;
+            let tenant = &munis[0];
+            async move {
+                store
+                    .import_items(
+                        admin,
+                        tenant,
+                        ItemType::Laptop,
+                        file.as_bytes(),
+                        mode,
+                        &no_progress,
+                    )
+                    .await
+                    .unwrap()
+            }
+        };
+        // More rows than one multi-row statement holds.
+        const N: usize = 1_200;
+        let mut first = String::from(
+            "name;serial_number;hostname;model;operating_system;warranty_until;lifecycle\n",
+        );
+        for n in 0..N {
+            first.push_str(&format!(
+                "PC {n};SN-{n};pc-{n};T14;Windows 11;2027-06-30;deployed\n"
+            ));
+        }
+        let report = run(first, ImportMode::AllOrNothing).await;
+        assert_eq!(
+            (report.created, report.updated, report.written),
+            (N, 0, true),
+            "{label}"
+        );
+
+        // Name, model and life cycle only: an empty model or life-cycle cell keeps the
+        // item's own. Item 5 is named twice, by serial number and then by host name
+        // (clearing its serial number): the later row wins, as if row by row.
+        let mut second = String::from("serial_number,hostname,name,model,lifecycle\n");
+        for n in 0..N {
+            if n == 5 {
+                second.push_str("SN-5,,Ny 5,Y,in_stock\n");
+                continue;
+            }
+            let model = if n % 3 == 0 { "" } else { "X1" };
+            let lifecycle = if n % 2 == 0 { "in_stock" } else { "" };
+            second.push_str(&format!("SN-{n},pc-{n},Ny {n},{model},{lifecycle}\n"));
+        }
+        second.push_str(",pc-5,Nyere 5,Z,\n");
+        // A dry run and a refused all-or-nothing run change nothing.
+        let dry = run(second.clone(), ImportMode::DryRun).await;
+        assert_eq!(
+            (dry.created, dry.updated, dry.written),
+            (0, N + 1, false),
+            "{label}"
+        );
+        let refused = run(
+            format!("{second}SN-X,pc-x,Feil,X1,stolen\n"),
+            ImportMode::AllOrNothing,
+        )
+        .await;
+        assert!(!refused.written && refused.problems.len() == 1, "{label}");
+        // The item whose host name is pc-n, read in full.
+        let by_host = |n: usize| {
+            let (admin, tenant) = (&admin, &munis[0]);
+            async move {
+                let found = store
+                    .list_items(
+                        admin,
+                        &ItemFilter {
+                            tenant: Some(tenant.clone()),
+                            limit: 10_000,
+                            ..ItemFilter::default()
+                        },
+                    )
+                    .await
+                    .unwrap()
+                    .into_iter()
+                    .find(|i| i.hostname.as_deref() == Some(format!("pc-{n}").as_str()))
+                    .unwrap();
+                store.get_item(admin, &found.id).await.unwrap()
+            }
+        };
+        let untouched = by_host(4).await;
+        assert_eq!(untouched.summary.name, "PC 4", "{label}");
+
+        let report = run(second, ImportMode::ValidOnly).await;
+        assert_eq!(
+            (report.created, report.updated, report.written),
+            (0, N + 1, true),
+            "{label}: {:?}",
+            report.problems
+        );
+        for n in [0, 1, 2, 3, 4, 499, 500, 501, 998, N - 1] {
+            let item = by_host(n).await;
+            let s = &item.summary;
+            assert_eq!(s.name, format!("Ny {n}"), "{label}");
+            assert_eq!(s.serial_number, Some(format!("SN-{n}")), "{label}");
+            assert_eq!(s.warranty_until.as_deref(), Some("2027-06-30"), "{label}");
+            let model = if n % 3 == 0 { "T14" } else { "X1" };
+            assert_eq!(item.attributes["model"], model, "{label}: row {n}");
+            assert_eq!(item.attributes["operating_system"], "Windows 11", "{label}");
+            let lifecycle = if n % 2 == 0 {
+                Lifecycle::InStock
+            } else {
+                Lifecycle::Deployed
+            };
+            assert_eq!(s.lifecycle, lifecycle, "{label}: row {n}");
+        }
+        let twice = by_host(5).await;
+        assert_eq!(
+            (
+                twice.summary.name.as_str(),
+                twice.summary.serial_number.as_deref(),
+                twice.summary.lifecycle,
+                twice.attributes["model"].as_str(),
+                twice.attributes["operating_system"].as_str(),
+            ),
+            ("Nyere 5", None, Lifecycle::InStock, "Z", "Windows 11"),
+            "{label}"
+        );
+        // The search index learnt the new names.
+        let found = store
+            .list_items(
+                &admin,
+                &ItemFilter {
+                    text: "nyere".into(),
+                    limit: 10,
+                    ..ItemFilter::default()
+                },
+            )
+            .await
+            .unwrap();
+        assert_eq!(found.len(), 1, "{label}");
         assert!(store.verify_audit_chain().await.unwrap().is_ok(), "{label}");
     }
 }

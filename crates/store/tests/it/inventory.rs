@@ -6,11 +6,11 @@ use crate::support::{provider_with, user_with};
 use drifta_core::cmdb::{Disposal, Effect, ItemType, Lifecycle, RelationType};
 use drifta_core::tenant::LocationKind;
 use drifta_core::ticket::{Level, TicketKind};
-use drifta_core::{Role, Scope, TenantId, UserId};
+use drifta_core::{Country, Role, Scope, TenantId, UserId};
 use drifta_store::testing::backends;
 use drifta_store::{
     AuditFilter, CustomField, ImpactDirection, ImpactReport, ItemFilter, ItemInput, NewContract,
-    NewItem, NewLocation, NewSupplier, NewTicket, Store, StoreError,
+    NewItem, NewLocation, NewSupplier, NewTenant, NewTicket, Store, StoreError,
 };
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -1900,5 +1900,162 @@ async fn inventory_changes_are_audited_in_the_chain() {
                 .contains("virtual_machine")
         );
         assert!(store.verify_audit_chain().await.unwrap().is_ok(), "{label}");
+    }
+}
+
+/// An item as a list across municipalities orders it: municipality name, type, name, id;
+/// then its life cycle and warranty, for the filters.
+type Listed = (
+    String,
+    &'static str,
+    String,
+    String,
+    Lifecycle,
+    Option<String>,
+);
+/// Which items a list filter keeps.
+type Keep = fn(&Listed) -> bool;
+
+#[tokio::test]
+async fn lists_across_municipalities_keep_name_order_and_paging() {
+    for db in backends().await {
+        let store = &db.store;
+        let label = db.label;
+        let (provider, _, admin) = provider_with(store, 0).await;
+        let municipality = |name: &'static str| {
+            let (admin, provider) = (&admin, &provider);
+            async move {
+                let tenant = store
+                    .create_municipality(
+                        admin,
+                        provider,
+                        NewTenant {
+                            name: name.into(),
+                            slug: crate::support::unique("m"),
+                            country: Country::No,
+                            time_zone: None,
+                            language: None,
+                        },
+                    )
+                    .await
+                    .unwrap();
+                (name, tenant.id)
+            }
+        };
+        // Created in another order than their names sort in.
+        let mut tenants = vec![
+            municipality("Kommune C").await,
+            municipality("Kommune A").await,
+            municipality("Kommune B").await,
+            ("Test Provider", provider.clone()),
+        ];
+        // (municipality name, type, name, id, life cycle, warranty): names repeat within a
+        // type, so the id decides between them.
+        let mut all: Vec<Listed> = Vec::new();
+        // The installation's scope as it is now, with the municipalities made since.
+        let add_items = |tenants: Vec<(&'static str, TenantId)>, seed: usize| async move {
+            let admin = &store
+                .installation_scope(drifta_core::Actor::system("test"))
+                .await
+                .unwrap();
+            let mut out = Vec::new();
+            for (t, (tenant_name, tenant)) in tenants.iter().enumerate() {
+                for k in 0..7 {
+                    let item_type =
+                        [ItemType::Laptop, ItemType::Printer, ItemType::Phone][(k + t + seed) % 3];
+                    let name = format!("enhet{}", (k * 5 + t + seed) % 4);
+                    let mut new = new_item(tenant, item_type, &name);
+                    if k % 3 == 0 {
+                        new.lifecycle = Lifecycle::InStock;
+                    }
+                    if k % 2 == 0 {
+                        new.input.warranty_until = Some(format!("2026-0{}-15", 1 + k / 2));
+                    }
+                    let warranty = new.input.warranty_until.clone();
+                    let lifecycle = new.lifecycle;
+                    let item = store.create_item(admin, new).await.unwrap();
+                    out.push((
+                        tenant_name.to_string(),
+                        item_type.as_str(),
+                        name,
+                        item.summary.id,
+                        lifecycle,
+                        warranty,
+                    ));
+                }
+            }
+            out
+        };
+        all.extend(add_items(tenants.clone(), 0).await);
+
+        let check = |scope: Scope, all: Vec<Listed>, what: &'static str| async move {
+            let mut all: Vec<Listed> = all;
+            all.sort_by(|a, b| (&a.0, a.1, &a.2, &a.3).cmp(&(&b.0, b.1, &b.2, &b.3)));
+            let filters: Vec<(ItemFilter, Keep)> = vec![
+                (ItemFilter::default(), |_| true),
+                (
+                    ItemFilter {
+                        item_type: Some(ItemType::Printer),
+                        ..ItemFilter::default()
+                    },
+                    |i| i.1 == "printer",
+                ),
+                (
+                    ItemFilter {
+                        lifecycle: Some(Lifecycle::InStock),
+                        ..ItemFilter::default()
+                    },
+                    |i| i.4 == Lifecycle::InStock,
+                ),
+                (
+                    ItemFilter {
+                        warranty_until: Some("2026-02-28".into()),
+                        ..ItemFilter::default()
+                    },
+                    |i| i.5.as_deref().is_some_and(|w| w <= "2026-02-28"),
+                ),
+            ];
+            for (filter, keep) in filters {
+                let expected: Vec<String> = all
+                    .iter()
+                    .filter(|i| keep(i))
+                    .map(|i| i.3.clone())
+                    .collect();
+                assert!(!expected.is_empty());
+                for limit in [1, 4, 1000] {
+                    let mut paged = Vec::new();
+                    let mut offset = 0;
+                    loop {
+                        let page = store
+                            .list_items(
+                                &scope,
+                                &ItemFilter {
+                                    limit,
+                                    offset,
+                                    ..filter.clone()
+                                },
+                            )
+                            .await
+                            .unwrap();
+                        assert!(page.len() as i64 <= limit);
+                        if page.is_empty() {
+                            break;
+                        }
+                        offset += page.len() as i64;
+                        paged.extend(page.into_iter().map(|i| i.id));
+                    }
+                    assert_eq!(paged, expected, "{label}: {what}, {filter:?}");
+                }
+            }
+        };
+        let tech = scope_with(store, &admin, &provider, Role::Technician).await;
+        check(tech, all.clone(), "distinct names").await;
+
+        // Two municipalities of one name: their items interleave by type and name.
+        let twin = municipality("Kommune A").await;
+        tenants.push(twin.clone());
+        all.extend(add_items(vec![twin], 1).await);
+        let tech = scope_with(store, &admin, &provider, Role::Technician).await;
+        check(tech, all, "a repeated name").await;
     }
 }

@@ -5,6 +5,7 @@ mod audit;
 mod bulk;
 mod checks;
 mod demo;
+mod impact;
 mod import;
 mod inventory;
 mod isolation;

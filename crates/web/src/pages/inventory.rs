@@ -19,8 +19,8 @@ use drifta_core::impact_svg::{DiagramEdge, DiagramNode, DiagramOptions, NodeStat
 use drifta_core::item_fields::FieldDef;
 use drifta_core::{Permission, TenantId};
 use drifta_store::{
-    ImpactDirection, ImpactReport, Item, ItemFilter, ItemInput, ItemSummary, NewContract, NewItem,
-    NewSupplier, StoreError,
+    ImpactDirection, ImpactReport, ImpactView, Item, ItemFilter, ItemInput, ItemSummary,
+    NewContract, NewItem, NewSupplier, StoreError,
 };
 use serde::Deserialize;
 use std::collections::BTreeMap;
@@ -28,6 +28,11 @@ use std::collections::BTreeMap;
 /// Rows per list page; the CSV export takes every row that matches.
 const PAGE_SIZE: i64 = 50;
 const EXPORT_LIMIT: i64 = 100_000;
+/// Rows per page of an impact list (a core switch can affect 20,000 items: the page names
+/// the nearest, counts the rest, and the CSV export names them all), and boxes per column
+/// of its diagram.
+const IMPACT_PAGE_SIZE: usize = 100;
+const IMPACT_PER_COLUMN: usize = 12;
 
 pub(crate) fn type_name(tr: &Tr, t: ItemType) -> String {
     tr.t(&format!("item-type-{}", t.as_str().replace('_', "-")))
@@ -1140,6 +1145,12 @@ struct ImpactPage {
     rows: Vec<ImpactRow>,
     count_text: String,
     hidden_text: Option<String>,
+    /// Down and degraded items in all, for the dependants direction.
+    effects: Option<(usize, usize)>,
+    page: usize,
+    has_next: bool,
+    /// `direction=…` for the pager's links.
+    query: String,
     municipalities: String,
     locations: String,
     services: String,
@@ -1152,14 +1163,17 @@ struct ImpactPage {
 pub struct ImpactQuery {
     #[serde(default)]
     direction: String,
+    page: Option<usize>,
 }
 
-/// The impact report the query asks for: what depends on the item, or what it needs.
+/// The impact report the query asks for: what depends on the item, or what it needs,
+/// naming the items `view` asks for.
 async fn load_impact(
     state: &AppState,
     ctx: &Ctx,
     id: &str,
     q: &ImpactQuery,
+    view: ImpactView,
 ) -> Result<(ImpactReport, ImpactDirection), PageError> {
     let direction = match q.direction.as_str() {
         "" | "dependants" => ImpactDirection::Dependants,
@@ -1168,7 +1182,7 @@ async fn load_impact(
     };
     state
         .store
-        .impact(&ctx.scope, id, direction)
+        .impact_view(&ctx.scope, id, direction, view)
         .await
         .map(|report| (report, direction))
         .map_err(|e| ctx.store_err(e))
@@ -1180,7 +1194,13 @@ pub async fn impact(
     Path(id): Path<String>,
     Query(q): Query<ImpactQuery>,
 ) -> Result<Response, PageError> {
-    let (report, direction) = load_impact(&state, &ctx, &id, &q).await?;
+    let page = q.page.unwrap_or(1).max(1);
+    let view = ImpactView {
+        offset: (page - 1).saturating_mul(IMPACT_PAGE_SIZE),
+        limit: IMPACT_PAGE_SIZE,
+        per_depth: IMPACT_PER_COLUMN,
+    };
+    let (report, direction) = load_impact(&state, &ctx, &id, &q, view).await?;
     let tr = &ctx.tr;
     let effect_of = |e: Option<Effect>| match e {
         Some(Effect::Down) => (tr.t("impact-down"), "down"),
@@ -1213,7 +1233,9 @@ pub async fn impact(
         state: NodeState::Origin,
         href: None,
     }];
-    nodes.extend(report.nodes.iter().map(|n| DiagramNode {
+    // The diagram draws the first of each column (the store picked them in its order) and
+    // counts the rest from the column sizes.
+    nodes.extend(report.drawn.iter().map(|n| DiagramNode {
         id: n.item.id.clone(),
         label: n.item.name.clone(),
         kind: type_name(tr, n.item.item_type),
@@ -1255,8 +1277,9 @@ pub async fn impact(
         &edges,
         &DiagramOptions {
             title: tr.t_with("impact-diagram-title", &[("name", &report.origin.name)]),
-            max_per_column: 12,
+            max_per_column: IMPACT_PER_COLUMN,
             more_label: tr.t_with("impact-more", &[("n", "{n}")]),
+            column_sizes: report.columns.iter().map(|c| (c.depth, c.items)).collect(),
             ..DiagramOptions::default()
         },
     );
@@ -1266,9 +1289,18 @@ pub async fn impact(
         origin_id: report.origin.id.clone(),
         origin_name: report.origin.name.clone(),
         needs: direction == ImpactDirection::Needs,
-        count_text: ctx.tr.t_count("impact-count", report.nodes.len() as i64),
+        count_text: ctx.tr.t_count("impact-count", report.total as i64),
         hidden_text: (report.hidden > 0)
             .then(|| ctx.tr.t_count("impact-hidden", report.hidden as i64)),
+        effects: (direction == ImpactDirection::Dependants && report.total > 0)
+            .then_some((report.down, report.degraded)),
+        page,
+        has_next: report.offset + report.nodes.len() < report.total,
+        query: match direction {
+            ImpactDirection::Dependants => "direction=dependants",
+            ImpactDirection::Needs => "direction=needs",
+        }
+        .to_string(),
         rows,
         municipalities: report.municipalities.join(", "),
         locations: report.locations.join(", "),
@@ -1285,7 +1317,7 @@ pub async fn impact_csv(
     Path(id): Path<String>,
     Query(q): Query<ImpactQuery>,
 ) -> Result<Response, PageError> {
-    let (report, _) = load_impact(&state, &ctx, &id, &q).await?;
+    let (report, _) = load_impact(&state, &ctx, &id, &q, ImpactView::ALL).await?;
     let tr = &ctx.tr;
     let headers: Vec<String> = [
         "column-name",

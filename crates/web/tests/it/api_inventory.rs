@@ -541,6 +541,26 @@ async fn relations_refuse_cycles_and_impact_follows_them() {
         assert_eq!(impact["hidden"], 0);
         assert_eq!(impact["services"], json!(["Journal for hjemmetjenesten"]));
         assert_eq!(impact["nodes"][0]["depth"], 1);
+        assert_eq!((&impact["total"], &impact["down"]), (&json!(5), &json!(5)));
+        assert!(impact["next_offset"].is_null(), "{label}");
+        // A page at a time, nearest first then by name; the counts cover every page.
+        let mut pages = Vec::new();
+        let mut offset = Some(0);
+        while let Some(at) = offset {
+            let (status, page) = tech
+                .get(&format!("/items/{cluster}/impact?limit=2&offset={at}"))
+                .await;
+            assert_eq!(status, 200, "{label}: {page}");
+            assert_eq!(page["total"], 5);
+            assert_eq!(page["services"], impact["services"]);
+            pages.extend(page["nodes"].as_array().unwrap().clone());
+            offset = page["next_offset"].as_u64();
+        }
+        assert_eq!(json!(pages), impact["nodes"], "{label}");
+        let answer = tech
+            .get(&format!("/items/{cluster}/impact?limit=501"))
+            .await;
+        assert_eq!(problem(&answer), (422, "limit", "out-of-range"));
 
         // Someone who sees only Fjordvik learns that one more item is affected, not which,
         // not even by id in the path to what lies behind it.

@@ -159,6 +159,19 @@ async fn technicians_record_and_relate_items_and_others_see_nothing() {
             csv.contains("rtr-skole-01") || csv.contains("HYPERLINK"),
             "{label}: {csv}"
         );
+        // One page of rows: no pager; past the end, a way back.
+        assert!(!impact.contains("id=\"next-page\"") && !impact.contains("id=\"prev-page\""));
+        let (status, past) = get(
+            &tech,
+            &server,
+            &format!("/inventory/{link_id}/impact?direction=dependants&page=2"),
+        )
+        .await;
+        assert_eq!(status, 200, "{label}");
+        assert!(
+            past.contains("id=\"prev-page\"") && !past.contains("id=\"impact\""),
+            "{label}"
+        );
         // A relation back would close no cycle for connects_to, but does for depends_on.
         for (relation, expected) in [("depends_on", 303), ("depends_on", 303)] {
             let res = post(
