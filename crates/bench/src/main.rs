@@ -23,6 +23,7 @@
 
 mod desk;
 mod inventory;
+mod mail;
 mod monitors;
 mod wall;
 mod words;
@@ -62,6 +63,8 @@ enum Command {
     /// A tiny HTTP server answering every request at once; prints its address, then serves
     /// until killed (`monitors` starts it as a child process).
     MonitorTarget(monitors::TargetArgs),
+    /// Messages waiting in an IMAP mailbox become tickets (run through bench/mail.sh).
+    Mail(mail::MailArgs),
 }
 
 #[derive(Args, Clone)]
@@ -130,6 +133,7 @@ fn main() -> std::process::ExitCode {
         Command::Heartbeats(args) => runtime.block_on(monitors::heartbeats(args)),
         Command::MonitorTarget(args) => runtime.block_on(monitors::target(args)),
         Command::Wall(args) => runtime.block_on(wall::run(args)),
+        Command::Mail(args) => runtime.block_on(mail::run(args)),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

@@ -41,6 +41,8 @@ struct FileConfig {
     mail_from: Option<String>,
     sms_gateway_url: Option<String>,
     sms_gateway_token: Option<String>,
+    secret_key: Option<String>,
+    mail_ca_file: Option<String>,
 }
 
 /// Where alerts (and, later, all outgoing mail) leave the building.
@@ -62,6 +64,11 @@ pub struct Config {
     pub log: tracing::Level,
     pub web: WebConfig,
     pub outgoing: Outgoing,
+    /// Seals mailbox passwords in the database (64 hex characters). Without it, an SQLite
+    /// installation keeps a generated key beside its database file.
+    pub secret_key: Option<drifta_core::seal::SecretKey>,
+    /// Extra CA certificates (PEM) trusted for IMAP, for mail servers with an internal CA.
+    pub mail_ca_file: Option<String>,
     /// Where the file came from, for `check-config`.
     pub file: Option<PathBuf>,
 }
@@ -140,6 +147,8 @@ impl Config {
             log: tracing::Level::INFO,
             web: WebConfig::default(),
             outgoing: Outgoing::default(),
+            secret_key: None,
+            mail_ca_file: None,
             file: path.clone(),
         };
 
@@ -339,6 +348,34 @@ impl Config {
             .map(|t| t.value);
             config.outgoing.sms = Some((s.value, token));
         }
+        if let Some(s) = pick(
+            "secret_key",
+            "DRIFTA_SECRET_KEY",
+            file.secret_key,
+            &path,
+            env,
+        ) {
+            config.secret_key = Some(
+                drifta_core::seal::SecretKey::from_hex(&s.value)
+                    .map_err(|e| invalid("secret_key", &s, e.to_string()))?,
+            );
+        }
+        if let Some(s) = pick(
+            "mail_ca_file",
+            "DRIFTA_MAIL_CA_FILE",
+            file.mail_ca_file,
+            &path,
+            env,
+        ) {
+            if !Path::new(&s.value).is_file() {
+                return Err(invalid(
+                    "mail_ca_file",
+                    &s,
+                    format!("'{}' is not a readable file", s.value),
+                ));
+            }
+            config.mail_ca_file = Some(s.value);
+        }
         Ok(config)
     }
 }
@@ -408,6 +445,32 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("session_idle_minutes"), "{err}");
+    }
+
+    #[test]
+    fn secret_key_and_mail_ca_file() {
+        let key = "ab".repeat(32);
+        let c = Config::load(None, &env_of(&[("DRIFTA_SECRET_KEY", key.as_str())])).unwrap();
+        let sealed = c.secret_key.as_ref().unwrap().seal("pw");
+        let again = drifta_core::seal::SecretKey::from_hex(&key).unwrap();
+        assert_eq!(again.open(&sealed).unwrap(), "pw");
+        let err = Config::load(None, &env_of(&[("DRIFTA_SECRET_KEY", "short")]))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("secret_key") && err.contains("openssl rand -hex 32"),
+            "{err}"
+        );
+        let err = Config::load(
+            None,
+            &env_of(&[("DRIFTA_MAIL_CA_FILE", "/nonexistent/ca.pem")]),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            err.contains("mail_ca_file") && err.contains("/nonexistent/ca.pem"),
+            "{err}"
+        );
     }
 
     #[test]

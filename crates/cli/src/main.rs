@@ -469,6 +469,15 @@ async fn serve(store: Store, config: &Config, banner: Option<String>) -> Result<
         })?;
     // Outage tickets the engine and the heartbeat sweep open speak the municipality's language.
     let store = store.with_texts(std::sync::Arc::new(drifta_web::i18n::CatalogueTexts));
+    let store = match secret_key(config)? {
+        Some(key) => store.with_secret_key(key),
+        None => {
+            tracing::warn!(
+                "no secret_key is configured: mailboxes cannot be added until it is (see README)"
+            );
+            store
+        }
+    };
     let state = AppState::new(
         store.clone(),
         PasswordHasher::production(),
@@ -492,6 +501,7 @@ async fn serve(store: Store, config: &Config, banner: Option<String>) -> Result<
         }
     };
     let alerts = start_alerts(&store, config)?;
+    let intake = start_mail_intake(&store, config)?;
     if let Some(b) = banner {
         println!("{b}");
     }
@@ -502,6 +512,7 @@ async fn serve(store: Store, config: &Config, banner: Option<String>) -> Result<
         engine.shutdown().await;
     }
     alerts.shutdown().await;
+    intake.shutdown().await;
     store.close().await;
     Ok(())
 }
@@ -519,11 +530,18 @@ fn start_alerts(
         std::sync::Arc::new(drifta_web::alert_text),
     );
     alerts.render_ticket = Some(std::sync::Arc::new(drifta_web::ticket_mail_text));
-    alerts.smtp = config
-        .outgoing
-        .smtp
-        .clone()
-        .map(|(url, from)| SmtpConfig { url, from });
+    alerts.smtp = config.outgoing.smtp.clone().map(|(url, from)| SmtpConfig {
+        url,
+        from,
+        extra_roots: Vec::new(),
+    });
+    if let (Some(smtp), Some(path)) = (alerts.smtp.as_mut(), &config.mail_ca_file) {
+        smtp.extra_roots = drifta_monitor::mail_intake::read_ca_file(path)
+            .map_err(|e| CliError::Usage(format!("configuration key {e}")))?
+            .into_iter()
+            .map(|c| c.to_vec())
+            .collect();
+    }
     alerts.sms = config
         .outgoing
         .sms
@@ -531,6 +549,63 @@ fn start_alerts(
         .map(|(url, token)| SmsGateway { url, token });
     drifta_monitor::alerts::spawn(store.clone(), alerts)
         .map_err(|e| CliError::Usage(format!("configuration key {e}")))
+}
+
+/// The key that seals mailbox passwords: `secret_key` from the configuration, or for an
+/// SQLite database a key kept in a file beside it (made on first start, readable by the
+/// owner only), so a single-server installation needs no setup. A PostgreSQL installation
+/// has several nodes that must share one key, so it must be configured.
+fn secret_key(config: &Config) -> Result<Option<drifta_core::seal::SecretKey>, CliError> {
+    if let Some(key) = &config.secret_key {
+        return Ok(Some(key.clone()));
+    }
+    let Some(path) = config
+        .database_url
+        .strip_prefix("sqlite://")
+        .map(|p| p.split('?').next().unwrap_or(p))
+        .filter(|p| !p.is_empty() && *p != ":memory:")
+    else {
+        return Ok(None);
+    };
+    let key_file = std::path::PathBuf::from(format!("{path}.key"));
+    let problem = |e: std::io::Error| {
+        CliError::Usage(format!(
+            "cannot use the key file {}: {e}. Set secret_key instead (openssl rand -hex 32)",
+            key_file.display()
+        ))
+    };
+    let text = match std::fs::read_to_string(&key_file) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            let text = drifta_core::seal::SecretKey::generate_hex();
+            let mut options = std::fs::OpenOptions::new();
+            options.write(true).create_new(true);
+            #[cfg(unix)]
+            std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+            let mut file = options.open(&key_file).map_err(problem)?;
+            std::io::Write::write_all(&mut file, text.as_bytes()).map_err(problem)?;
+            tracing::info!(file = %key_file.display(), "made a secret key for mailbox passwords; back it up with the database");
+            text
+        }
+        Err(e) => return Err(problem(e)),
+    };
+    drifta_core::seal::SecretKey::from_hex(&text)
+        .map(Some)
+        .map_err(|e| CliError::Usage(format!("the key file {}: {e}", key_file.display())))
+}
+
+/// Starts polling the mailboxes configured on the mail page.
+fn start_mail_intake(
+    store: &Store,
+    config: &Config,
+) -> Result<drifta_monitor::mail_intake::IntakeHandle, CliError> {
+    use drifta_monitor::mail_intake::{self, IntakeConfig};
+    let mut intake = IntakeConfig::new(node_id(config.listen));
+    if let Some(path) = &config.mail_ca_file {
+        intake.extra_roots = mail_intake::read_ca_file(path)
+            .map_err(|e| CliError::Usage(format!("configuration key {e}")))?;
+    }
+    mail_intake::spawn(store.clone(), intake).map_err(|e| CliError::Usage(e.to_string()))
 }
 
 /// This node's name in the monitor lease table: host name and listening address. Stable

@@ -30,6 +30,9 @@ pub struct SmtpConfig {
     pub url: String,
     /// The sender, e.g. `Drifta <drift@provider.no>`.
     pub from: String,
+    /// Certificate authorities (DER) trusted besides the public ones, for a relay with an
+    /// internal CA (`mail_ca_file`).
+    pub extra_roots: Vec<Vec<u8>>,
 }
 
 /// An SMS gateway reached over HTTP.
@@ -89,6 +92,42 @@ pub enum AlertConfigError {
     Http(String),
 }
 
+/// The TLS mode `smtp_url` asks for, trusting `roots` as well as the public authorities;
+/// `None` when there are no extra roots or the URL asks for no TLS.
+fn tls_with_roots(
+    url: &str,
+    roots: &[Vec<u8>],
+) -> Result<Option<lettre::transport::smtp::client::Tls>, AlertConfigError> {
+    use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
+    if roots.is_empty() {
+        return Ok(None);
+    }
+    let bad = |e: lettre::transport::smtp::Error| AlertConfigError::SmtpUrl(e.to_string());
+    let rest = url.split_once("://").map_or("", |(_, r)| r);
+    let authority = rest.split(['/', '?']).next().unwrap_or("");
+    let host_port = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+    let host = host_port
+        .rsplit_once(':')
+        .map_or(host_port, |(h, _)| h)
+        .trim_start_matches('[')
+        .trim_end_matches(']');
+    let mut params = TlsParameters::builder(host.to_string());
+    for der in roots {
+        params = params.add_root_certificate(Certificate::from_der(der.clone()).map_err(bad)?);
+    }
+    let params = params.build_rustls().map_err(bad)?;
+    let query = url.split_once('?').map_or("", |(_, q)| q);
+    Ok(if url.starts_with("smtps://") {
+        Some(Tls::Wrapper(params))
+    } else if query.contains("tls=required") {
+        Some(Tls::Required(params))
+    } else if query.contains("tls=opportunistic") {
+        Some(Tls::Opportunistic(params))
+    } else {
+        None
+    })
+}
+
 struct Sender {
     store: Store,
     config: AlertConfig,
@@ -113,10 +152,13 @@ impl AlertHandle {
 pub fn spawn(store: Store, config: AlertConfig) -> Result<AlertHandle, AlertConfigError> {
     let smtp = match &config.smtp {
         Some(smtp) => {
-            let transport = AsyncSmtpTransport::<Tokio1Executor>::from_url(&smtp.url)
+            let mut builder = AsyncSmtpTransport::<Tokio1Executor>::from_url(&smtp.url)
                 .map_err(|e| AlertConfigError::SmtpUrl(e.to_string()))?
-                .timeout(Some(config.timeout))
-                .build();
+                .timeout(Some(config.timeout));
+            if let Some(tls) = tls_with_roots(&smtp.url, &smtp.extra_roots)? {
+                builder = builder.tls(tls);
+            }
+            let transport = builder.build();
             let from: Mailbox = smtp
                 .from
                 .parse()
@@ -140,7 +182,16 @@ pub fn spawn(store: Store, config: AlertConfig) -> Result<AlertHandle, AlertConf
         smtp,
     });
     let task = tokio::spawn(async move {
+        let mut last_sla_sweep: Option<tokio::time::Instant> = None;
         loop {
+            if last_sla_sweep.is_none_or(|at| at.elapsed() >= SLA_SWEEP_EVERY) {
+                last_sla_sweep = Some(tokio::time::Instant::now());
+                sla_sweep(&sender.store).await;
+            }
+            // New tickets first, so their mail goes out in this very round.
+            if let Err(e) = sender.store.send_new_ticket_mail(100).await {
+                tracing::warn!(error = %e, "new-ticket mail could not be queued");
+            }
             let busy = sender.clone().round().await;
             if *shutdown_rx.borrow() {
                 break;
@@ -154,6 +205,20 @@ pub fn spawn(store: Store, config: AlertConfig) -> Result<AlertHandle, AlertConf
         }
     });
     Ok(AlertHandle { shutdown, task })
+}
+
+/// How often SLA warnings and breaches are looked for. The mail they queue goes out with
+/// the round that follows; every node sweeps, and the store lets one of them tell each.
+const SLA_SWEEP_EVERY: Duration = Duration::from_secs(60);
+
+/// One SLA sweep. A failure is logged and the next sweep, a minute later, tries again:
+/// it finds whatever this one missed, since nothing was recorded as told.
+async fn sla_sweep(store: &Store) {
+    match store.sla_notify_sweep(store.now_ms()).await {
+        Ok(0) => {}
+        Ok(mails) => tracing::info!(mails, "SLA warnings and breaches queued for mail"),
+        Err(e) => tracing::warn!(error = %e, "SLA sweep failed; retrying in a minute"),
+    }
 }
 
 /// Messages claimed per round; a burst (a site's switch takes 40 monitors down) goes out

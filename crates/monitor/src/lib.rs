@@ -4,4 +4,5 @@
 
 pub mod alerts;
 pub mod engine;
+pub mod mail_intake;
 pub mod probe;

@@ -2,13 +2,13 @@
 //! outage is confirmed and opens one ticket, recovery notes it, maintenance silences,
 //! pausing stops the checks, and history reaches the database.
 
+use drifta_core::Scope;
 use drifta_core::monitor::MonitorKind;
-use drifta_core::{Actor, Country, Scope, TenantId};
 use drifta_monitor::engine::{self, EngineConfig, EngineHandle};
 use drifta_monitor::probe::Prober;
 use drifta_store::testing::backends;
 use drifta_store::{
-    MaintenanceSchedule, MaintenanceTarget, NewCheck, NewMaintenance, NewTenant, QueueFilter, Store,
+    MaintenanceSchedule, MaintenanceTarget, NewCheck, NewMaintenance, QueueFilter, Store,
 };
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU16, Ordering};
@@ -17,6 +17,8 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 #[path = "engine/alerts.rs"]
 mod alerts;
+mod support;
+use support::municipality;
 
 /// A web server whose answer the test switches.
 async fn target(status: Arc<AtomicU16>) -> String {
@@ -42,39 +44,6 @@ async fn target(status: Arc<AtomicU16>) -> String {
         }
     });
     format!("http://{addr}/")
-}
-
-async fn municipality(store: &Store) -> (TenantId, Scope) {
-    let actor = Actor::system("test");
-    let provider = store
-        .create_provider(
-            &actor,
-            NewTenant {
-                name: "Driftssenteret".into(),
-                slug: format!("p{}", TenantId::generate().as_str()),
-                country: Country::No,
-                time_zone: None,
-                language: None,
-            },
-        )
-        .await
-        .unwrap();
-    let scope = store.installation_scope(actor.clone()).await.unwrap();
-    let m = store
-        .create_municipality(
-            &scope,
-            &provider.id,
-            NewTenant {
-                name: "Fjordvik".into(),
-                slug: format!("m{}", TenantId::generate().as_str()),
-                country: Country::No,
-                time_zone: None,
-                language: None,
-            },
-        )
-        .await
-        .unwrap();
-    (m.id, store.installation_scope(actor).await.unwrap())
 }
 
 fn fast(node: &str) -> EngineConfig {

@@ -14,7 +14,7 @@ use crate::error::StoreError;
 use crate::sql::Sql;
 use drifta_core::alert::{self, AlertEvent, AlertKind, Channel, Route, Threshold, WebhookFormat};
 use drifta_core::monitor::MonitorState;
-use drifta_core::notify::{TicketMail, TicketMailKind, ticket_reference};
+use drifta_core::notify::{DueTarget, TicketMail, TicketMailKind, ticket_reference};
 use drifta_core::{Actor, Language, Permission, Scope, TenantId, UserId};
 use serde::Serialize;
 
@@ -335,7 +335,25 @@ impl Tx {
         body: &str,
         recipients: &[UserId],
         now: i64,
-    ) -> Result<(), StoreError> {
+    ) -> Result<usize, StoreError> {
+        self.notify_ticket_due(ticket, kind, actor, body, None, recipients, now)
+            .await
+    }
+
+    /// [`Tx::notify_ticket`] for mail about a due time (`due`: the target and its instant).
+    /// Returns how many mails were queued.
+    #[allow(clippy::too_many_arguments)] // one call site per kind of mail; a struct would only rename them
+    pub(crate) async fn notify_ticket_due(
+        &mut self,
+        ticket: TicketHead<'_>,
+        kind: TicketMailKind,
+        actor: &Actor,
+        body: &str,
+        due: Option<(DueTarget, i64)>,
+        recipients: &[UserId],
+        now: i64,
+    ) -> Result<usize, StoreError> {
+        let mut queued = 0;
         let mut seen = Vec::new();
         for user in recipients {
             if Some(user) == actor.user_id.as_ref() || seen.contains(&user) {
@@ -370,11 +388,14 @@ impl Tx {
                 body: body.chars().take(20_000).collect(),
                 at: now,
                 time_zone,
+                target: due.map(|(target, _)| target),
+                due_at: due.map(|(_, at)| at),
             };
             self.queue_ticket_mail(ticket.tenant, &email, lang, &mail, now)
                 .await?;
+            queued += 1;
         }
-        Ok(())
+        Ok(queued)
     }
 
     /// Queues mail about a ticket to one address, in the same transaction as the change

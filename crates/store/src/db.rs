@@ -62,6 +62,8 @@ pub struct Store {
     pub(crate) texts: Arc<dyn drifta_core::lang::Texts>,
     /// Providers' relation graphs for impact analysis (`inventory::graph`), shared by clones.
     pub(crate) graphs: Arc<crate::inventory::GraphCache>,
+    /// Seals and opens mailbox passwords (`drifta_core::seal`); none until configured.
+    pub(crate) secret_key: Option<Arc<drifta_core::seal::SecretKey>>,
 }
 
 /// Rows that decode on both backends (tuples of String, i64, bool and their Options).
@@ -231,6 +233,7 @@ impl Store {
             clock: Arc::new(SystemClock),
             texts: Arc::new(drifta_core::lang::KeysOnly),
             graphs: Arc::default(),
+            secret_key: None,
         })
     }
 

@@ -1,7 +1,7 @@
 //! Tags and attachments on tickets.
 
 use crate::audit::Change;
-use crate::db::Store;
+use crate::db::{Store, Tx};
 use crate::error::StoreError;
 use crate::sql::Sql;
 use crate::tickets::Ticket;
@@ -72,7 +72,7 @@ pub fn sniff_content_type(bytes: &[u8]) -> Option<&'static str> {
 }
 
 /// A file name safe to store and to send back in a header: no paths, no control characters.
-fn clean_filename(name: &str) -> String {
+pub(crate) fn clean_filename(name: &str) -> String {
     let base = name.rsplit(['/', '\\']).next().unwrap_or("");
     let cleaned: String = base
         .chars()
@@ -232,19 +232,7 @@ impl Store {
             uploaded_by: scope.actor().name.clone(),
         };
         let mut tx = self.begin().await?;
-        let known: Option<(String,)> = tx
-            .fetch_optional(
-                Sql::new("SELECT sha256 FROM attachment_blobs WHERE sha256 = $1").arg(sha.as_str()),
-            )
-            .await?;
-        if known.is_none() {
-            tx.execute(
-                Sql::new("INSERT INTO attachment_blobs (sha256, data) VALUES ($1, $2)")
-                    .arg(sha.as_str())
-                    .arg(bytes.to_vec()),
-            )
-            .await?;
-        }
+        tx.store_blob(&sha, bytes).await?;
         tx.execute(
             Sql::new("INSERT INTO attachments (tenant_id, id, ticket_id, filename, content_type, size, sha256, uploaded_at, uploaded_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)")
                 .arg(ticket.tenant_id.as_str())
@@ -324,6 +312,27 @@ impl Store {
             },
             data,
         ))
+    }
+}
+
+impl Tx {
+    /// Keeps bytes once, by their SHA-256, outside the rows that refer to them (attachments,
+    /// mail kept aside).
+    pub(crate) async fn store_blob(&mut self, sha: &str, bytes: &[u8]) -> Result<(), StoreError> {
+        let known: Option<(String,)> = self
+            .fetch_optional(
+                Sql::new("SELECT sha256 FROM attachment_blobs WHERE sha256 = $1").arg(sha),
+            )
+            .await?;
+        if known.is_none() {
+            self.execute(
+                Sql::new("INSERT INTO attachment_blobs (sha256, data) VALUES ($1, $2)")
+                    .arg(sha)
+                    .arg(bytes.to_vec()),
+            )
+            .await?;
+        }
+        Ok(())
     }
 }
 

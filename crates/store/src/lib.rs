@@ -18,11 +18,13 @@ mod import;
 mod inventory;
 mod kb;
 mod login_limit;
+mod mail;
 mod migrate;
 mod monitors;
 mod portfolio;
 mod search;
 mod sessions;
+mod sla_notify;
 mod sql;
 mod status;
 mod teams;
@@ -52,6 +54,10 @@ pub use inventory::{
     Relation, Supplier, relation_types,
 };
 pub use kb::{Article, ArticleFilter, ArticleUpdate, MAX_BODY_CHARS, NewArticle};
+pub use mail::{
+    InboundEntry, Ingested, MAX_MAILS_PER_SENDER_HOUR, MailSecurity, Mailbox, MailboxJob,
+    MailboxRoute, NewMailbox,
+};
 pub use migrate::{MIGRATIONS, Migration, SchemaStatus};
 pub use monitors::{HEARTBEAT_PREFIX, Monitor, PingOutcome};
 pub use search::query_words;

@@ -72,6 +72,8 @@ pub static MIGRATIONS: &[Migration] = &[
     migration!(15, "0015", "checks"),
     migration!(16, "0016", "alerts"),
     migration!(17, "0017", "inventory_versions"),
+    migration!(18, "0018", "mail"),
+    migration!(19, "0019", "sla_notices"),
 ];
 
 /// Where a database stands against this binary's migrations.

@@ -340,18 +340,18 @@ fn transition_error(e: TransitionError) -> StoreError {
 }
 
 /// See [`Store::sla_terms`].
-struct SlaTerms {
+pub(crate) struct SlaTerms {
     calendar: BusinessCalendar,
     response: Option<SignedDuration>,
     resolution: Option<SignedDuration>,
 }
 
 /// One line of a ticket's history.
-struct EventRecord<'a> {
-    kind: &'a str,
-    public: bool,
-    body: &'a str,
-    data: Option<serde_json::Value>,
+pub(crate) struct EventRecord<'a> {
+    pub kind: &'a str,
+    pub public: bool,
+    pub body: &'a str,
+    pub data: Option<serde_json::Value>,
 }
 
 impl Tx {
@@ -402,7 +402,7 @@ impl Tx {
         .await
     }
 
-    async fn ticket_event(
+    pub(crate) async fn ticket_event(
         &mut self,
         tenant: &TenantId,
         ticket: &str,
@@ -663,7 +663,7 @@ impl Store {
     /// transaction opens: reading them through the pool while holding the transaction's
     /// connection took two connections per request, and as many concurrent creates as the
     /// pool has connections then waited for each other until the acquire timeout.
-    async fn sla_terms(
+    pub(crate) async fn sla_terms(
         &self,
         tenant: &TenantId,
         priority: Priority,
@@ -704,7 +704,7 @@ impl Store {
     }
 
     /// Due instants from the terms, the start and the pauses so far.
-    fn dues_with(
+    pub(crate) fn dues_with(
         &self,
         terms: &SlaTerms,
         created_at: i64,
@@ -792,64 +792,21 @@ impl Store {
         // computing them here keeps the single SQLite writer's transaction short.
         let (response_due, resolution_due) = self.dues_with(&terms, now, &[])?;
         let mut tx = self.begin().await?;
-        let stamp = tx.ticket_stamp(&new.tenant_id, now).await?;
-        // One statement takes the number: a read followed by an increment let two
-        // concurrent PostgreSQL transactions read the same number (READ COMMITTED), and the
-        // second failed on the unique number (seen at 200 creates/s in drifta-bench).
-        let (number,): (i64,) = tx
-            .fetch_optional(Sql::new(
-                "UPDATE ticket_counter SET next = next + 1 WHERE id = 1 RETURNING next - 1",
-            ))
-            .await?
-            .ok_or(StoreError::NotFound)?;
-        tx.execute(
-            Sql::new("INSERT INTO tickets (tenant_id, id, number, kind, title, description, requester_id, location_id, category, impact, urgency, priority, status, channel, created_at, updated_at, response_due_at, resolution_due_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 'new', $13, $14, $15, $16, $17)")
-                .arg(new.tenant_id.as_str())
-                .arg(id.as_str())
-                .arg(number)
-                .arg(new.kind.as_str())
-                .arg(title.as_str())
-                .arg(new.description.trim())
-                .arg(new.requester_id.as_ref().map(|u| u.to_string()))
-                .arg(new.location_id.as_ref().map(|l| l.to_string()))
-                .arg(new.category.trim())
-                .arg(new.impact.as_str())
-                .arg(new.urgency.as_str())
-                .arg(priority.as_str())
-                .arg(new.channel.as_str())
-                .arg(now)
-                .arg(stamp)
-                .arg(response_due)
-                .arg(resolution_due),
-        )
-        .await?;
-        tx.ticket_event(
-            &new.tenant_id,
-            &id,
-            now,
+        tx.insert_ticket(
             scope.actor(),
-            EventRecord {
-                kind: "created",
-                public: true,
-                body: "",
-                data: Some(serde_json::json!({"channel": new.channel, "priority": priority})),
+            &new,
+            NewTicketRow {
+                id: &id,
+                title: &title,
+                priority,
+                response_due,
+                resolution_due,
+                now,
             },
         )
         .await?;
-        tx.queue_search(&new.tenant_id, "ticket", &id, now).await?;
-        tx.audit(
-            scope.actor(),
-            now,
-            Change {
-                tenant: Some(&new.tenant_id),
-                action: "create",
-                object_type: "ticket",
-                object_id: &id,
-                before: None,
-                after: Some(serde_json::json!({"number": number, "title": title, "priority": priority, "channel": new.channel})),
-            },
-        )
-        .await?;
+        tx.notify_new_ticket(&new.tenant_id, &id, scope.actor(), now)
+            .await?;
         tx.commit().await?;
         self.get_ticket(scope, &id).await
     }
@@ -1524,6 +1481,90 @@ impl Store {
         )
         .await?;
         tx.commit().await
+    }
+}
+
+/// What [`Tx::insert_ticket`] needs besides the request: values the caller computed before
+/// the transaction opened, so the single SQLite writer's transaction stays short.
+pub(crate) struct NewTicketRow<'a> {
+    pub id: &'a str,
+    pub title: &'a str,
+    pub priority: Priority,
+    pub response_due: Option<i64>,
+    pub resolution_due: Option<i64>,
+    pub now: i64,
+}
+
+impl Tx {
+    /// Writes a new ticket with its number, its "created" history entry, its search entry
+    /// and its audit entry; shared by every way a ticket is opened (forms, the API, mail).
+    /// Returns its number.
+    pub(crate) async fn insert_ticket(
+        &mut self,
+        actor: &drifta_core::Actor,
+        new: &NewTicket,
+        row: NewTicketRow<'_>,
+    ) -> Result<i64, StoreError> {
+        let stamp = self.ticket_stamp(&new.tenant_id, row.now).await?;
+        // One statement takes the number: a read followed by an increment let two
+        // concurrent PostgreSQL transactions read the same number (READ COMMITTED), and the
+        // second failed on the unique number (seen at 200 creates/s in drifta-bench).
+        let (number,): (i64,) = self
+            .fetch_optional(Sql::new(
+                "UPDATE ticket_counter SET next = next + 1 WHERE id = 1 RETURNING next - 1",
+            ))
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        self.execute(
+                Sql::new("INSERT INTO tickets (tenant_id, id, number, kind, title, description, requester_id, location_id, category, impact, urgency, priority, status, channel, created_at, updated_at, response_due_at, resolution_due_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 'new', $13, $14, $15, $16, $17)")
+                    .arg(new.tenant_id.as_str())
+                    .arg(row.id)
+                    .arg(number)
+                    .arg(new.kind.as_str())
+                    .arg(row.title)
+                    .arg(new.description.trim())
+                    .arg(new.requester_id.as_ref().map(|u| u.to_string()))
+                    .arg(new.location_id.as_ref().map(|l| l.to_string()))
+                    .arg(new.category.trim())
+                    .arg(new.impact.as_str())
+                    .arg(new.urgency.as_str())
+                    .arg(row.priority.as_str())
+                    .arg(new.channel.as_str())
+                    .arg(row.now)
+                    .arg(stamp)
+                    .arg(row.response_due)
+                    .arg(row.resolution_due),
+            )
+            .await?;
+        self.ticket_event(
+            &new.tenant_id,
+            row.id,
+            row.now,
+            actor,
+            EventRecord {
+                kind: "created",
+                public: true,
+                body: "",
+                data: Some(serde_json::json!({"channel": new.channel, "priority": row.priority})),
+            },
+        )
+        .await?;
+        self.queue_search(&new.tenant_id, "ticket", row.id, row.now)
+            .await?;
+        self.audit(
+                actor,
+                row.now,
+                Change {
+                    tenant: Some(&new.tenant_id),
+                    action: "create",
+                    object_type: "ticket",
+                    object_id: row.id,
+                    before: None,
+                    after: Some(serde_json::json!({"number": number, "title": row.title, "priority": row.priority, "channel": new.channel})),
+                },
+            )
+            .await?;
+        Ok(number)
     }
 }
 

@@ -918,6 +918,93 @@ err-alert-delay-invalid = Forsinkelsen skal være et helt antal minutter fra 0 t
 err-alert-webhook-invalid = Webhooken skal være en http://- eller https://-adresse uden brugernavn eller adgangskode.
 err-alert-phone-invalid = Skriv telefonnummeret med landekode, f.eks. +45 12 34 56 78.
 
+## E-mail intake
+mail-heading = E-mailmodtagelse
+mail-explain = Postkasser, som Drifta læser for nye sager og svar. En kommunes postkasse opretter alle sine sager i den kommune; leverandørens fælles postkasse sender hver besked til den kommune, hvis regel passer til afsenderen (ellers til kommunen for en kendt bruger med den adresse). Drifta logger kun ind krypteret.
+mail-add = Tilføj postkasse
+mail-edit = Rediger
+mail-edit-heading = Rediger postkasse
+mail-delete = Slet
+mail-delete-heading = Slet postkasse
+mail-delete-confirm = Vil du slette postkassen »{ $name }« ({ $tenant })? Drifta holder op med at læse den, og dens modtagelseslog fjernes. Sager, den har oprettet, bliver.
+mail-back = Tilbage til postkasserne
+mail-save = Gem postkasse
+mail-none = Ingen postkasser endnu.
+mail-shared = fælles
+mail-tenant-shared = { $name } (fælles postkasse)
+mail-tenant-hint = Vælg en kommune til kommunens egen postkasse, eller leverandøren til en fælles postkasse, der fordeles efter afsender.
+mail-field-tenant = Hører til
+mail-field-name = Navn
+mail-field-address = Supportadresse
+mail-address-hint = Adressen, folk skriver til. E-mail fra denne adresse bliver aldrig til en ny sag.
+mail-field-server = Server
+mail-field-host = IMAP-server
+mail-field-port = Port
+mail-field-security = Kryptering
+mail-security-tls = TLS (normalt port 993)
+mail-security-starttls = STARTTLS (normalt port 143)
+mail-field-username = Brugernavn
+mail-field-password = Adgangskode
+mail-password-hint = Gemmes krypteret og vises aldrig igen.
+mail-password-keep = Lad feltet stå tomt for at beholde den gemte adgangskode.
+mail-field-folder = Mappe
+mail-field-poll = Læses
+mail-field-poll-seconds = Læs hvert (sekunder)
+mail-poll-every = hvert { $seconds }. sekund
+mail-field-enabled = Aktiv
+mail-field-routes = Fordelingsregler
+mail-routes-hint = Til leverandørens fælles postkasse: én regel pr. linje, afsenderens domæne eller adresse og så kommunens kortnavn eller navn, f.eks. »egeholm.dk egeholm«. Underdomæner passer også.
+mail-no-routes = Ingen regler: kun e-mail fra kendte brugere modtages.
+mail-routes-own = Al e-mail til denne kommune
+mail-last-poll = Sidst læst
+mail-never-polled = ikke endnu
+mail-last-error = Sidste læsning mislykkedes
+mail-route-line-format = Regel på linje { $line }: skriv domænet eller adressen, et mellemrum og så kommunen.
+mail-route-unknown-municipality = Regel på linje { $line }: ingen kommune hedder »{ $name }«.
+mail-log-heading = E-maillog
+mail-log-explain = De seneste { $limit } beskeder, der er læst fra postkasserne, nyeste først, og hvad der blev af hver. Ignorerede og tilsidesatte beskeder kan hentes, som de kom.
+mail-log-views = Hvilke beskeder
+mail-log-all = Alle
+mail-log-problems = Kun problemer
+mail-log-none = Ingen beskeder.
+mail-received = Modtaget
+mail-mailbox = Postkasse
+mail-from = Fra
+mail-subject = Emne
+mail-outcome = Udfald
+mail-reason = Årsag
+mail-ticket = Sag
+mail-download-raw = Hent original (.eml)
+mail-outcome-ticket = Ny sag
+mail-outcome-reply = Svar på sag
+mail-outcome-ignored = Ignoreret
+mail-outcome-kept-aside = Lagt til side
+mail-reason-auto-reply = Automatisk svar (fravær)
+mail-reason-bulk = Masseudsendelse eller mailingliste
+mail-reason-bounce = Besked om mislykket levering
+mail-reason-own = Sendt af Drifta selv
+mail-reason-rate-limited = For mange beskeder fra denne afsender på en time
+mail-reason-unrouted = Ingen fordelingsregel passer til afsenderen
+mail-reason-unreadable = Beskeden kunne ikke læses
+mail-reason-no-sender = Ingen afsenderadresse
+mail-reason-too-large = Beskeden er for stor
+mail-reason-empty = Beskeden er tom
+mail-ticket-no-subject = E-mail fra { $from }
+mail-ticket-sender = Sendt af { $from }, en adresse der tilhører en bruger uden for denne kommune.
+mail-reply-empty = (tomt svar)
+mail-attachments-left-out = Disse vedhæftede filer blev ikke gemt (for store, for mange eller en filtype, der ikke er tilladt): { $files }
+object-mailbox = Postkasse
+err-host-invalid = Angiv mailserverens værtsnavn, f.eks. imap.example.dk (uden https:// og uden sti).
+err-port-invalid = Porten skal være et tal fra 1 til 65535.
+err-security-invalid = Vælg TLS eller STARTTLS; Drifta logger aldrig ind ukrypteret.
+err-no-secret-key = Adgangskoden kan ikke gemmes: serveren har ingen secret_key. Spørg den, der driver Drifta.
+err-poll-invalid = Læs hvert 15. til 3600. sekund.
+err-routes-municipal-mailbox = Kun leverandørens fælles postkasse har fordelingsregler; en kommunes postkasse opretter alle sine sager dér.
+err-route-invalid = Hver regel er et domæne (egeholm.dk) eller en e-mailadresse.
+err-route-other-provider = En regel skal føre til en af denne leverandørs kommuner.
+err-route-twice = Et domæne eller en adresse står der to gange.
+err-mailbox-move = En postkasse kan ikke flyttes til en anden kommune eller leverandør; tilføj en ny i stedet.
+
 ## Uptime report
 uptime-report-link = Månedlig oppetidsrapport
 uptime-report-heading = Oppetidsrapport
@@ -973,3 +1060,19 @@ ticket-mail-reply-text = { $actor } svarede { $at }:
     { $body }
 
     (Sag { $reference }, { $municipality }. Behold { $reference } i emnefeltet, når du svarer.)
+mail-kind-ticket-new = ny sag
+mail-kind-ticket-sla-warning = frist nærmer sig
+mail-kind-ticket-sla-breach = frist overskredet
+ticket-mail-new-subject = { $reference } Ny sag: { $title }
+ticket-mail-new-text = { $actor } oprettede sag { $reference } »{ $title }« ({ $municipality }) { $at }:
+
+    { $body }
+
+    (Sag { $reference }, { $municipality }. Behold { $reference } i emnefeltet, når du svarer.)
+ticket-mail-no-description = (ingen beskrivelse)
+ticket-mail-sla-target-response = første svar
+ticket-mail-sla-target-resolution = løsning
+ticket-mail-sla-warning-subject = { $reference } Frist nærmer sig ({ $target }): { $title }
+ticket-mail-sla-warning-text = Fristen for { $target } på sag { $reference } »{ $title }« ({ $municipality }) udløber { $due }.
+ticket-mail-sla-breach-subject = { $reference } Frist overskredet ({ $target }): { $title }
+ticket-mail-sla-breach-text = Fristen for { $target } på sag { $reference } »{ $title }« ({ $municipality }) udløb { $due }, uden at den blev nået.

@@ -918,6 +918,93 @@ err-alert-delay-invalid = The delay must be a whole number of minutes from 0 to 
 err-alert-webhook-invalid = The webhook must be an http:// or https:// address without a user name or password in it.
 err-alert-phone-invalid = Write the phone number with its country code, e.g. +47 912 34 567.
 
+## E-mail intake
+mail-heading = E-mail intake
+mail-explain = Mailboxes Drifta reads for new tickets and replies. A municipality's mailbox opens all its tickets in that municipality; a provider's shared mailbox sends each message to the municipality whose route matches the sender (else to the municipality of a known user with that address). Drifta only logs in with encryption.
+mail-add = Add mailbox
+mail-edit = Edit
+mail-edit-heading = Edit mailbox
+mail-delete = Delete
+mail-delete-heading = Delete mailbox
+mail-delete-confirm = Delete the mailbox "{ $name }" ({ $tenant })? Drifta stops reading it and its intake log is removed. Tickets it opened stay.
+mail-back = Back to the mailboxes
+mail-save = Save mailbox
+mail-none = No mailboxes yet.
+mail-shared = shared
+mail-tenant-shared = { $name } (shared mailbox)
+mail-tenant-hint = Choose a municipality for its own mailbox, or the provider for a shared mailbox routed by sender.
+mail-field-tenant = Belongs to
+mail-field-name = Name
+mail-field-address = Support address
+mail-address-hint = The address people write to. Mail from this address is never taken as a new ticket.
+mail-field-server = Server
+mail-field-host = IMAP server
+mail-field-port = Port
+mail-field-security = Encryption
+mail-security-tls = TLS (usually port 993)
+mail-security-starttls = STARTTLS (usually port 143)
+mail-field-username = User name
+mail-field-password = Password
+mail-password-hint = Stored encrypted and never shown again.
+mail-password-keep = Leave empty to keep the stored password.
+mail-field-folder = Folder
+mail-field-poll = Read
+mail-field-poll-seconds = Read every (seconds)
+mail-poll-every = every { $seconds } s
+mail-field-enabled = Enabled
+mail-field-routes = Routes
+mail-routes-hint = For a provider's shared mailbox: one route a line, the sender's domain or address, then the municipality's short name or name, e.g. "fjordvik.kommune.no fjordvik". Subdomains match too.
+mail-no-routes = No routes: only known users' mail is taken.
+mail-routes-own = All mail to this municipality
+mail-last-poll = Last read
+mail-never-polled = not yet
+mail-last-error = Last read failed
+mail-route-line-format = Route line { $line }: write the domain or address, a space, then the municipality.
+mail-route-unknown-municipality = Route line { $line }: no municipality called "{ $name }".
+mail-log-heading = E-mail log
+mail-log-explain = The latest { $limit } messages read from the mailboxes, newest first, and what became of each. Ignored and kept-aside messages can be downloaded as they arrived.
+mail-log-views = Which messages
+mail-log-all = All
+mail-log-problems = Problems only
+mail-log-none = No messages.
+mail-received = Received
+mail-mailbox = Mailbox
+mail-from = From
+mail-subject = Subject
+mail-outcome = Outcome
+mail-reason = Reason
+mail-ticket = Ticket
+mail-download-raw = Download raw (.eml)
+mail-outcome-ticket = New ticket
+mail-outcome-reply = Reply on ticket
+mail-outcome-ignored = Ignored
+mail-outcome-kept-aside = Kept aside
+mail-reason-auto-reply = Automatic reply (out of office)
+mail-reason-bulk = Bulk mail or mailing list
+mail-reason-bounce = Delivery failure notice
+mail-reason-own = Sent by Drifta itself
+mail-reason-rate-limited = Too many messages from this sender in an hour
+mail-reason-unrouted = No route matches the sender
+mail-reason-unreadable = The message could not be read
+mail-reason-no-sender = No sender address
+mail-reason-too-large = The message is too large
+mail-reason-empty = The message is empty
+mail-ticket-no-subject = E-mail from { $from }
+mail-ticket-sender = Sent by { $from }, an address that belongs to a user outside this municipality.
+mail-reply-empty = (empty reply)
+mail-attachments-left-out = These attachments were not kept (too large, too many or a file type that is not allowed): { $files }
+object-mailbox = Mailbox
+err-host-invalid = Give the mail server's host name, such as imap.example.no (no https:// and no path).
+err-port-invalid = The port must be a number from 1 to 65535.
+err-security-invalid = Choose TLS or STARTTLS; Drifta never logs in without encryption.
+err-no-secret-key = The password cannot be stored: the server has no secret_key configured. Ask whoever runs Drifta.
+err-poll-invalid = Read every 15 to 3600 seconds.
+err-routes-municipal-mailbox = Only a provider's shared mailbox has routes; a municipality's mailbox opens all its tickets there.
+err-route-invalid = Each route is a domain (fjordvik.kommune.no) or an e-mail address.
+err-route-other-provider = A route must lead to one of this provider's municipalities.
+err-route-twice = A domain or address is listed twice.
+err-mailbox-move = A mailbox cannot move to another tenant; add a new one instead.
+
 ## Uptime report
 uptime-report-link = Monthly uptime report
 uptime-report-heading = Uptime report
@@ -973,3 +1060,19 @@ ticket-mail-reply-text = { $actor } replied on { $at }:
     { $body }
 
     (Ticket { $reference }, { $municipality }. Keep { $reference } in the subject when you answer.)
+mail-kind-ticket-new = new ticket
+mail-kind-ticket-sla-warning = due soon
+mail-kind-ticket-sla-breach = overdue
+ticket-mail-new-subject = { $reference } New ticket: { $title }
+ticket-mail-new-text = { $actor } opened ticket { $reference } "{ $title }" ({ $municipality }) at { $at }:
+
+    { $body }
+
+    (Ticket { $reference }, { $municipality }. Keep { $reference } in the subject when you answer.)
+ticket-mail-no-description = (no description)
+ticket-mail-sla-target-response = first response
+ticket-mail-sla-target-resolution = resolution
+ticket-mail-sla-warning-subject = { $reference } Due soon ({ $target }): { $title }
+ticket-mail-sla-warning-text = The { $target } target of ticket { $reference } "{ $title }" ({ $municipality }) is due at { $due }.
+ticket-mail-sla-breach-subject = { $reference } Overdue ({ $target }): { $title }
+ticket-mail-sla-breach-text = The { $target } target of ticket { $reference } "{ $title }" ({ $municipality }) was due at { $due } and was not met.

@@ -918,6 +918,93 @@ err-alert-delay-invalid = Forsinkelsen må være et helt antall minutter fra 0 t
 err-alert-webhook-invalid = Webhooken må være en http://- eller https://-adresse uten brukernavn eller passord.
 err-alert-phone-invalid = Skriv telefonnummeret med landskode, f.eks. +47 912 34 567.
 
+## E-mail intake
+mail-heading = E-postmottak
+mail-explain = Postkasser Drifta leser for nye saker og svar. En kommunes postkasse oppretter alle sakene sine i den kommunen; leverandørens felles postkasse sender hver melding til kommunen som har en regel som passer avsenderen (ellers til kommunen til en kjent bruker med den adressen). Drifta logger bare inn kryptert.
+mail-add = Legg til postkasse
+mail-edit = Rediger
+mail-edit-heading = Rediger postkasse
+mail-delete = Slett
+mail-delete-heading = Slett postkasse
+mail-delete-confirm = Vil du slette postkassen «{ $name }» ({ $tenant })? Drifta slutter å lese den, og mottaksloggen dens fjernes. Saker den har opprettet, blir værende.
+mail-back = Tilbake til postkassene
+mail-save = Lagre postkasse
+mail-none = Ingen postkasser ennå.
+mail-shared = felles
+mail-tenant-shared = { $name } (felles postkasse)
+mail-tenant-hint = Velg en kommune for kommunens egen postkasse, eller leverandøren for en felles postkasse som fordeles etter avsender.
+mail-field-tenant = Tilhører
+mail-field-name = Navn
+mail-field-address = Støtteadresse
+mail-address-hint = Adressen folk skriver til. E-post fra denne adressen blir aldri en ny sak.
+mail-field-server = Server
+mail-field-host = IMAP-server
+mail-field-port = Port
+mail-field-security = Kryptering
+mail-security-tls = TLS (vanligvis port 993)
+mail-security-starttls = STARTTLS (vanligvis port 143)
+mail-field-username = Brukernavn
+mail-field-password = Passord
+mail-password-hint = Lagres kryptert og vises aldri igjen.
+mail-password-keep = La feltet stå tomt for å beholde det lagrede passordet.
+mail-field-folder = Mappe
+mail-field-poll = Leses
+mail-field-poll-seconds = Les hvert (sekunder)
+mail-poll-every = hvert { $seconds }. sekund
+mail-field-enabled = Aktiv
+mail-field-routes = Fordelingsregler
+mail-routes-hint = For leverandørens felles postkasse: én regel per linje, avsenderens domene eller adresse, så kommunens kortnavn eller navn, f.eks. «fjordvik.kommune.no fjordvik». Underdomener passer også.
+mail-no-routes = Ingen regler: bare e-post fra kjente brukere tas imot.
+mail-routes-own = All e-post til denne kommunen
+mail-last-poll = Sist lest
+mail-never-polled = ikke ennå
+mail-last-error = Siste lesing feilet
+mail-route-line-format = Regel på linje { $line }: skriv domenet eller adressen, et mellomrom og så kommunen.
+mail-route-unknown-municipality = Regel på linje { $line }: ingen kommune heter «{ $name }».
+mail-log-heading = E-postlogg
+mail-log-explain = De siste { $limit } meldingene som er lest fra postkassene, nyeste først, og hva som ble av hver. Ignorerte og lagt til side meldinger kan lastes ned slik de kom.
+mail-log-views = Hvilke meldinger
+mail-log-all = Alle
+mail-log-problems = Bare problemer
+mail-log-none = Ingen meldinger.
+mail-received = Mottatt
+mail-mailbox = Postkasse
+mail-from = Fra
+mail-subject = Emne
+mail-outcome = Utfall
+mail-reason = Årsak
+mail-ticket = Sak
+mail-download-raw = Last ned original (.eml)
+mail-outcome-ticket = Ny sak
+mail-outcome-reply = Svar på sak
+mail-outcome-ignored = Ignorert
+mail-outcome-kept-aside = Lagt til side
+mail-reason-auto-reply = Automatisk svar (fravær)
+mail-reason-bulk = Masseutsendelse eller e-postliste
+mail-reason-bounce = Melding om feilet levering
+mail-reason-own = Sendt av Drifta selv
+mail-reason-rate-limited = For mange meldinger fra denne avsenderen på én time
+mail-reason-unrouted = Ingen fordelingsregel passer avsenderen
+mail-reason-unreadable = Meldingen kunne ikke leses
+mail-reason-no-sender = Ingen avsenderadresse
+mail-reason-too-large = Meldingen er for stor
+mail-reason-empty = Meldingen er tom
+mail-ticket-no-subject = E-post fra { $from }
+mail-ticket-sender = Sendt av { $from }, en adresse som tilhører en bruker utenfor denne kommunen.
+mail-reply-empty = (tomt svar)
+mail-attachments-left-out = Disse vedleggene ble ikke tatt vare på (for store, for mange eller en filtype som ikke er tillatt): { $files }
+object-mailbox = Postkasse
+err-host-invalid = Oppgi e-postserverens vertsnavn, f.eks. imap.example.no (uten https:// og uten sti).
+err-port-invalid = Porten må være et tall fra 1 til 65535.
+err-security-invalid = Velg TLS eller STARTTLS; Drifta logger aldri inn ukryptert.
+err-no-secret-key = Passordet kan ikke lagres: serveren har ingen secret_key. Spør den som drifter Drifta.
+err-poll-invalid = Les hvert 15. til 3600. sekund.
+err-routes-municipal-mailbox = Bare leverandørens felles postkasse har fordelingsregler; en kommunes postkasse oppretter alle sakene sine der.
+err-route-invalid = Hver regel er et domene (fjordvik.kommune.no) eller en e-postadresse.
+err-route-other-provider = En regel må føre til en av denne leverandørens kommuner.
+err-route-twice = Et domene eller en adresse står to ganger.
+err-mailbox-move = En postkasse kan ikke flyttes til en annen kommune eller leverandør; legg til en ny i stedet.
+
 ## Uptime report
 uptime-report-link = Månedlig oppetidsrapport
 uptime-report-heading = Oppetidsrapport
@@ -973,3 +1060,19 @@ ticket-mail-reply-text = { $actor } svarte { $at }:
     { $body }
 
     (Sak { $reference }, { $municipality }. Behold { $reference } i emnefeltet når du svarer.)
+mail-kind-ticket-new = ny sak
+mail-kind-ticket-sla-warning = frist nærmer seg
+mail-kind-ticket-sla-breach = frist passert
+ticket-mail-new-subject = { $reference } Ny sak: { $title }
+ticket-mail-new-text = { $actor } registrerte sak { $reference } «{ $title }» ({ $municipality }) { $at }:
+
+    { $body }
+
+    (Sak { $reference }, { $municipality }. Behold { $reference } i emnefeltet når du svarer.)
+ticket-mail-no-description = (ingen beskrivelse)
+ticket-mail-sla-target-response = første respons
+ticket-mail-sla-target-resolution = løsning
+ticket-mail-sla-warning-subject = { $reference } Frist nærmer seg ({ $target }): { $title }
+ticket-mail-sla-warning-text = Fristen for { $target } på sak { $reference } «{ $title }» ({ $municipality }) går ut { $due }.
+ticket-mail-sla-breach-subject = { $reference } Frist passert ({ $target }): { $title }
+ticket-mail-sla-breach-text = Fristen for { $target } på sak { $reference } «{ $title }» ({ $municipality }) gikk ut { $due } uten at den ble nådd.

@@ -29,6 +29,8 @@ use serde_json::{Value, json};
 mod alerts;
 #[path = "api_inventory.rs"]
 mod inventory;
+#[path = "api_mail.rs"]
+mod mail;
 #[path = "api_monitors.rs"]
 mod monitors;
 
@@ -79,6 +81,7 @@ pub fn routes() -> Router<AppState> {
         .merge(inventory::routes())
         .merge(monitors::routes())
         .merge(alerts::routes())
+        .merge(mail::routes())
         .fallback(no_such_endpoint)
 }
 

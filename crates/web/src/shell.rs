@@ -21,6 +21,8 @@ pub struct Shell {
     pub can_read_reports: bool,
     /// Files requests (or reads tickets): shows the ticket list.
     pub can_see_tickets: bool,
+    /// Manages a tenant (provider administrators): shows the e-mail intake's mailboxes.
+    pub can_manage_mail: bool,
     /// Where the language and switcher forms return to.
     pub path: String,
 }
@@ -49,6 +51,7 @@ impl Shell {
             can_read_reports: ctx.scope.can_anywhere(Permission::ReadAll),
             can_see_tickets: ctx.scope.can_anywhere(Permission::Request)
                 || ctx.scope.can_anywhere(Permission::ReadAll),
+            can_manage_mail: ctx.scope.can_anywhere(Permission::ManageTenants),
             path: path.to_string(),
         })
     }

@@ -274,6 +274,7 @@ async fn one_alert_per_incident_with_escalation_and_recovery() {
         config.smtp = Some(SmtpConfig {
             url: smtp_url,
             from: "Drifta <drift@provider.no>".into(),
+            extra_roots: Vec::new(),
         });
         config.sms = Some(SmsGateway {
             url: format!("{sms_url}/send"),
@@ -497,6 +498,7 @@ async fn failed_deliveries_are_retried_with_the_reason_kept() {
         config.smtp = Some(SmtpConfig {
             url: smtp_url,
             from: "drift@provider.no".into(),
+            extra_roots: Vec::new(),
         });
         // No SMS gateway configured.
         config.poll_every = Duration::from_millis(30);
@@ -872,6 +874,7 @@ async fn ticket_mail_threads_and_shows_its_delivery() {
         config.smtp = Some(SmtpConfig {
             url: smtp_url,
             from: "Drifta <drift@nordkyst.no>".into(),
+            extra_roots: Vec::new(),
         });
         config.poll_every = Duration::from_millis(30);
         let sender = alerts::spawn(store.clone(), config).unwrap();
@@ -922,6 +925,96 @@ async fn ticket_mail_threads_and_shows_its_delivery() {
                 .unwrap()
                 .is_empty()
         );
+        sender.shutdown().await;
+    }
+}
+
+#[tokio::test]
+async fn the_sender_sweeps_for_sla_warnings_and_mails_them() {
+    use drifta_core::ticket::{Level, TicketKind};
+    for db in backends().await {
+        // Tuesday 09:00 in Oslo: inside business hours.
+        let clock = Arc::new(ManualClock::new("2026-11-24T08:00:00Z".parse().unwrap()));
+        let store = db.store.clone().with_clock(clock.clone());
+        let (tenant, admin) = municipality(&store).await;
+        let (smtp_url, mail) = smtp_sink(false).await;
+        // The only technician: the one who hears.
+        person(
+            &store,
+            &admin,
+            &tenant,
+            "tekniker",
+            drifta_core::Role::Technician,
+        )
+        .await;
+        // P2: first response within one business hour. Nobody is assigned, so the
+        // municipality's technician hears of the new ticket and, later, of the warning.
+        let ticket = store
+            .create_ticket(
+                &admin,
+                drifta_store::NewTicket {
+                    tenant_id: tenant.clone(),
+                    kind: TicketKind::Incident,
+                    title: "Lønnssystemet".into(),
+                    description: "Svarer ikke".into(),
+                    requester_id: None,
+                    location_id: None,
+                    category: String::new(),
+                    impact: Level::Medium,
+                    urgency: Level::High,
+                    channel: "phone".into(),
+                },
+            )
+            .await
+            .unwrap();
+        clock.advance(jiff::SignedDuration::from_mins(50));
+        let mut config = AlertConfig::new("node-sla", render());
+        config.render_ticket = Some(Arc::new(
+            |m: &drifta_core::notify::TicketMail, _: Language| Rendered {
+                subject: format!("[#{}] {}", m.number, m.kind.as_str()),
+                text: format!("{:?} {:?}", m.target, m.due_at),
+            },
+        ));
+        config.smtp = Some(SmtpConfig {
+            url: smtp_url,
+            from: "Drifta <drift@nordkyst.no>".into(),
+            extra_roots: Vec::new(),
+        });
+        config.poll_every = Duration::from_millis(30);
+        let sender = alerts::spawn(store.clone(), config).unwrap();
+        wait_for("the new-ticket mail and the warning", async || {
+            mail.lock().unwrap().len() == 2
+        })
+        .await;
+        let warning = mail
+            .lock()
+            .unwrap()
+            .iter()
+            .find(|m| m.contains("ticket_sla_warning"))
+            .cloned()
+            .unwrap_or_else(|| panic!("{}: no warning sent", db.label));
+        assert!(
+            warning.contains(&format!("Subject: [#{}]", ticket.number)),
+            "{warning}"
+        );
+        assert!(warning.contains("tekniker@fjordvik.no"), "{warning}");
+        assert!(
+            warning.contains(&format!(
+                "Some(Response) Some({})",
+                ticket.response_due_at.unwrap()
+            )),
+            "{warning}"
+        );
+        // Both queued in the same (manual) instant, so in no set order.
+        let mut kinds: Vec<_> = store
+            .ticket_outbox(&admin, &ticket.id)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|m| m.kind)
+            .collect();
+        kinds.sort();
+        assert_eq!(kinds, ["ticket_new", "ticket_sla_warning"], "{}", db.label);
         sender.shutdown().await;
     }
 }

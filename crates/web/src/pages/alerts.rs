@@ -14,7 +14,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use drifta_core::alert::{AlertEvent, AlertKind, Rendered, RouteInput};
 use drifta_core::monitor::MonitorState;
-use drifta_core::notify::{TicketMail, TicketMailKind, ticket_reference};
+use drifta_core::notify::{DueTarget, TicketMail, TicketMailKind, ticket_reference};
 use drifta_core::{Language, Permission, TenantId, TenantKind};
 use drifta_store::StoreError;
 use serde::Deserialize;
@@ -68,17 +68,44 @@ pub fn ticket_mail_text(mail: &TicketMail, lang: Language) -> Rendered {
     };
     let reference = ticket_reference(mail.number);
     let at = local_time(mail.at, zone);
+    // SLA mail names the promise and when it falls due, as the municipality's staff read
+    // the clock.
+    let target = match mail.target {
+        Some(DueTarget::Response) => tr.t("ticket-mail-sla-target-response"),
+        Some(DueTarget::Resolution) => tr.t("ticket-mail-sla-target-resolution"),
+        None => String::new(),
+    };
+    let due = mail
+        .due_at
+        .map(|due| local_time(due, zone))
+        .unwrap_or_default();
+    let body = if mail.kind == TicketMailKind::New && mail.body.trim().is_empty() {
+        tr.t("ticket-mail-no-description")
+    } else {
+        mail.body.clone()
+    };
     let args = [
         ("reference", reference.as_str()),
         ("title", mail.title.as_str()),
         ("municipality", mail.municipality.as_str()),
         ("actor", mail.actor.as_str()),
-        ("body", mail.body.as_str()),
+        ("body", body.as_str()),
         ("at", at.as_str()),
+        ("target", target.as_str()),
+        ("due", due.as_str()),
     ];
     let (subject, text) = match mail.kind {
         TicketMailKind::Assigned => ("ticket-mail-assigned-subject", "ticket-mail-assigned-text"),
         TicketMailKind::Reply => ("ticket-mail-reply-subject", "ticket-mail-reply-text"),
+        TicketMailKind::New => ("ticket-mail-new-subject", "ticket-mail-new-text"),
+        TicketMailKind::SlaWarning => (
+            "ticket-mail-sla-warning-subject",
+            "ticket-mail-sla-warning-text",
+        ),
+        TicketMailKind::SlaBreach => (
+            "ticket-mail-sla-breach-subject",
+            "ticket-mail-sla-breach-text",
+        ),
     };
     Rendered {
         subject: tr.t_with(subject, &args),
@@ -349,6 +376,8 @@ mod tests {
             body: "Ny toner er bestilt.".into(),
             at: 1_782_900_000_000,
             time_zone: "Europe/Oslo".into(),
+            target: None,
+            due_at: None,
         };
         let nb = ticket_mail_text(&mail, Language::Nb);
         assert!(nb.subject.starts_with("[#1042] "), "{nb:?}");
@@ -378,6 +407,84 @@ mod tests {
                 assert!(!text.text.contains('{'), "{lang:?}: {text:?}");
             }
         }
+    }
+
+    #[test]
+    fn new_ticket_and_sla_mail_carry_the_reference_target_and_local_due_time() {
+        let base = TicketMail {
+            kind: TicketMailKind::New,
+            ticket_id: "t".into(),
+            number: 1042,
+            title: "Skriver på lærerrommet".into(),
+            municipality: "Fjordvik".into(),
+            actor: "Mari Holtan".into(),
+            body: "Papirstopp i skuff 2.".into(),
+            at: 1_782_900_000_000,
+            time_zone: "Europe/Oslo".into(),
+            target: None,
+            due_at: None,
+        };
+        // 2026-07-01 11:00 UTC: 13:00 in Oslo (summer time).
+        let due = 1_782_900_000_000 + 60 * 60_000;
+        let warning = TicketMail {
+            kind: TicketMailKind::SlaWarning,
+            body: String::new(),
+            target: Some(DueTarget::Response),
+            due_at: Some(due),
+            ..base.clone()
+        };
+        let breach = TicketMail {
+            kind: TicketMailKind::SlaBreach,
+            target: Some(DueTarget::Resolution),
+            ..warning.clone()
+        };
+        for lang in Language::ALL {
+            let new = ticket_mail_text(&base, lang);
+            let warn = ticket_mail_text(&warning, lang);
+            let late = ticket_mail_text(&breach, lang);
+            for text in [&new, &warn, &late] {
+                assert!(text.subject.starts_with("[#1042] "), "{lang:?}: {text:?}");
+                assert!(
+                    text.subject.contains("Skriver på lærerrommet"),
+                    "{lang:?}: {text:?}"
+                );
+                assert!(!text.subject.contains("ticket-mail"), "{lang:?}: {text:?}");
+                assert!(!text.text.contains("ticket-mail"), "{lang:?}: {text:?}");
+                assert!(!text.text.contains('{'), "{lang:?}: {text:?}");
+            }
+            assert!(
+                new.text.contains("Papirstopp i skuff 2."),
+                "{lang:?}: {new:?}"
+            );
+            assert!(new.text.contains("Mari Holtan"), "{lang:?}: {new:?}");
+            for text in [&warn, &late] {
+                assert!(text.text.contains("2026-07-01 13:00"), "{lang:?}: {text:?}");
+            }
+            let response = Tr::new(lang).t("ticket-mail-sla-target-response");
+            let resolution = Tr::new(lang).t("ticket-mail-sla-target-resolution");
+            assert!(warn.text.contains(&response), "{lang:?}: {warn:?}");
+            assert!(late.text.contains(&resolution), "{lang:?}: {late:?}");
+            assert_ne!(warn.subject, late.subject, "{lang:?}");
+            assert_ne!(new.subject, warn.subject, "{lang:?}");
+            let empty = ticket_mail_text(
+                &TicketMail {
+                    body: String::new(),
+                    ..base.clone()
+                },
+                lang,
+            );
+            assert!(
+                empty
+                    .text
+                    .contains(&Tr::new(lang).t("ticket-mail-no-description")),
+                "{lang:?}: {empty:?}"
+            );
+        }
+        let nb = ticket_mail_text(&warning, Language::Nb);
+        let da = ticket_mail_text(&warning, Language::Da);
+        let en = ticket_mail_text(&warning, Language::En);
+        assert_ne!(nb.text, da.text);
+        assert_ne!(nb.text, en.text);
     }
 
     #[test]

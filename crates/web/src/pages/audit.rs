@@ -15,10 +15,11 @@ use drifta_store::AuditFilter;
 use serde::Deserialize;
 use serde_json::Value;
 
-pub const OBJECT_TYPES: [&str; 17] = [
+pub const OBJECT_TYPES: [&str; 18] = [
     "monitor",
     "maintenance",
     "alert_route",
+    "mailbox",
     "priority_matrix",
     "tenant",
     "location",

@@ -13,6 +13,7 @@ mod inventory;
 mod item_fields;
 mod kb;
 mod login;
+pub(crate) mod mail;
 mod monitors;
 mod reports;
 mod status;
@@ -73,6 +74,15 @@ pub fn routes() -> Router<AppState> {
         .route("/monitors/alerts", get(alerts::page).post(alerts::create))
         .route("/monitors/alerts/{id}/delete", post(alerts::delete))
         .route("/monitors/alerts/{id}/test", post(alerts::test))
+        .route("/mail", get(mail::list).post(mail::create))
+        .route("/mail/new", get(mail::new_form))
+        .route("/mail/log", get(mail::log))
+        .route("/mail/inbound/{file}", get(mail::raw))
+        .route("/mail/{id}", get(mail::edit).post(mail::update))
+        .route(
+            "/mail/{id}/delete",
+            get(mail::confirm_delete).post(mail::delete),
+        )
         .route(
             "/monitors/maintenance/{id}/delete",
             post(checks::delete_maintenance),

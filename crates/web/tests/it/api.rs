@@ -273,6 +273,11 @@ async fn every_documented_path_is_served() {
         .unwrap();
     assert_eq!(res.status(), 201);
     let item: Value = res.json().await.unwrap();
+    // A shared mailbox and a message it kept aside, for the mailbox and its raw message.
+    let provider = crate::kb::tenant_id(&server, "nordkyst").await;
+    let mailbox = crate::mail::mailbox_via_store(&server, &provider, "Dokumentert", &[]).await;
+    crate::mail::ingest(&server, &mailbox, "From: x@y.example\nSubject: s\n\nx\n").await;
+    let inbound = crate::mail::inbound_id(&server, &mailbox).await;
     let paths = doc["paths"].as_object().unwrap();
     assert!(paths.len() >= 10);
     for (path, ops) in paths {
@@ -306,7 +311,9 @@ async fn every_documented_path_is_served() {
             .replace(
                 "/item-fields",
                 &format!("/item-fields?tenant={some_tenant}"),
-            );
+            )
+            .replace("/mailboxes/{id}", &format!("/mailboxes/{mailbox}"))
+            .replace("/inbound-mail/{id}", &format!("/inbound-mail/{inbound}"));
         if ops.get("get").is_some() {
             let res = c
                 .get(server.url(&format!("/api/v1{concrete}")))

@@ -9,6 +9,7 @@ mod checks;
 mod inventory_pages;
 mod isolation;
 mod kb;
+mod mail;
 mod pages;
 mod status;
 mod support;

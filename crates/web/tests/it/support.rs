@@ -27,7 +27,13 @@ impl TestServer {
 
 pub async fn start_on(db: TestDb, config: WebConfig) -> TestServer {
     let clock = Arc::new(ManualClock::new(Timestamp::now()));
-    let store = db.store.clone().with_clock(clock.clone());
+    // A key for sealing mailbox passwords, as `secret_key` in the configuration gives one.
+    let key = drifta_core::seal::SecretKey::generate_hex();
+    let store = db
+        .store
+        .clone()
+        .with_clock(clock.clone())
+        .with_secret_key(drifta_core::seal::SecretKey::from_hex(&key).unwrap());
     let hasher = PasswordHasher::fast_insecure_for_tests();
     store.seed_demo(&hasher).await.expect("seed demo data");
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
