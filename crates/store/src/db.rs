@@ -282,6 +282,18 @@ impl Store {
     /// Whether SQLite's single writer is free right now (always true on PostgreSQL).
     /// Background work checks it to stay out of the way of requests; it is a hint, not a
     /// lock, so a request arriving a moment later still waits for that work.
+    /// Moves the whole WAL into the database and cuts the file to nothing, on the
+    /// checkpointer's own connection (the writer's prepared statements would lock it).
+    /// Waits for readers; for the end of a bulk load, not for the request path.
+    pub(crate) async fn truncate_wal(&self) -> Result<(), StoreError> {
+        if let Db::Sqlite { checkpointer, .. } = &self.db {
+            sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+                .execute(&checkpointer.pool)
+                .await?;
+        }
+        Ok(())
+    }
+
     pub(crate) fn writer_idle(&self) -> bool {
         match &self.db {
             Db::Sqlite { write, .. } => write.num_idle() > 0,
