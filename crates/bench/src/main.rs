@@ -384,9 +384,14 @@ async fn service_desk(args: ServiceDesk) -> Result<(), Failure> {
     samples.push(search);
     // The indexer runs as it does in `drifta serve`, so its transactions compete with the
     // creates for SQLite's writer just as they would in production.
-    let indexer = store.spawn_search_indexer();
+    // DRIFTA_BENCH_NO_INDEXER=1 leaves it out, to see what it costs the creates.
+    let indexer = std::env::var_os("DRIFTA_BENCH_NO_INDEXER")
+        .is_none()
+        .then(|| store.spawn_search_indexer());
     let (create, achieved) = measure_creates(&store, &tech, &world, &args).await;
-    indexer.abort();
+    if let Some(indexer) = indexer {
+        indexer.abort();
+    }
     samples.insert(0, create);
     let after = store.dataset_stats(&installation).await?;
 
@@ -582,6 +587,9 @@ async fn measure_creates(
     let (mut errors, mut first_error, mut last) = (0, None, start);
     let deadline = tokio::time::Instant::now() + Duration::from_secs(args.budget_seconds);
     let mut unfinished = 0;
+    // Creates slower than 50 ms, by when they were due: one cluster is a single stall
+    // (a checkpoint, a merge), a spread is queueing.
+    let mut slow: Vec<(u64, f64)> = Vec::new();
     for mut task in tasks {
         let outcome = match tokio::time::timeout_at(deadline, &mut task).await {
             Ok(outcome) => outcome,
@@ -594,6 +602,9 @@ async fn measure_creates(
         match outcome {
             Ok((done, due, None)) => {
                 times.push(ms(done - due));
+                if done - due > Duration::from_millis(50) {
+                    slow.push(((due - start).as_millis() as u64, ms(done - due)));
+                }
                 last = last.max(done);
             }
             Ok((_, _, Some(e))) => {
@@ -605,6 +616,15 @@ async fn measure_creates(
                 first_error.get_or_insert(e.to_string());
             }
         }
+    }
+    if !slow.is_empty() {
+        let worst = slow.iter().map(|s| s.1).fold(0.0, f64::max);
+        let mut seconds: Vec<u64> = slow.iter().map(|s| s.0 / 1000).collect();
+        seconds.dedup();
+        eprintln!(
+            "drifta-bench: {} creates over 50 ms (worst {worst:.0} ms), due in seconds {seconds:?} of the run",
+            slow.len()
+        );
     }
     if unfinished > 0 {
         errors += unfinished;
