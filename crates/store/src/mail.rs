@@ -11,10 +11,9 @@ use crate::db::{Backend, Store, Tx};
 use crate::error::StoreError;
 use crate::extras::{MAX_ATTACHMENT_BYTES, clean_filename, sniff_content_type};
 use crate::sql::Sql;
-use crate::tickets::{EventRecord, NewTicket, NewTicketRow};
+use crate::tickets::{Comment, EventRecord, NewTicket};
 use drifta_core::lang::Language;
 use drifta_core::mail::{InboundMail, MailError, title_from_subject};
-use drifta_core::notify::TicketMailKind;
 use drifta_core::seal::SecretKey;
 use drifta_core::ticket::{Level, TicketKind, TicketStatus};
 use drifta_core::validate::FieldError;
@@ -982,17 +981,13 @@ impl Store {
                 }
             };
             if let Some((ticket,)) = found
-                && let Some(hit) = self
-                    .open_ticket_of(tenant, "id", Some(&ticket), None)
-                    .await?
+                && let Some(hit) = self.open_ticket_of(tenant, TicketRef::Id(&ticket)).await?
             {
                 return Ok(Some(hit));
             }
         }
         if let Some(number) = mail.ticket_number {
-            return self
-                .open_ticket_of(tenant, "number", None, Some(number))
-                .await;
+            return self.open_ticket_of(tenant, TicketRef::Number(number)).await;
         }
         Ok(None)
     }
@@ -1000,17 +995,13 @@ impl Store {
     async fn open_ticket_of(
         &self,
         tenant: &TenantId,
-        by: &str,
-        id: Option<&str>,
-        number: Option<i64>,
+        which: TicketRef<'_>,
     ) -> Result<Option<(String, i64, String)>, StoreError> {
         let sql = Sql::new("SELECT id, number, status FROM tickets WHERE tenant_id = ")
             .push_arg(tenant.as_str());
-        let sql = if by == "id" {
-            sql.push(" AND id = ").push_arg(id.unwrap_or_default())
-        } else {
-            sql.push(" AND number = ")
-                .push_arg(number.unwrap_or_default())
+        let sql = match which {
+            TicketRef::Id(id) => sql.push(" AND id = ").push_arg(id),
+            TicketRef::Number(number) => sql.push(" AND number = ").push_arg(number),
         };
         let row: Option<(String, i64, String)> = self.fetch_optional(sql).await?;
         Ok(row.filter(|r| r.2 != TicketStatus::Closed.as_str()))
@@ -1114,14 +1105,8 @@ impl Store {
             urgency: Level::Medium,
             channel: "email".into(),
         };
-        let priority = self
-            .priority_matrix(&tenant)
-            .await?
-            .priority(new.impact, new.urgency);
-        let terms = self.sla_terms(&tenant, priority).await?;
-        let now = self.now_ms();
-        let (response_due, resolution_due) = self.dues_with(&terms, now, &[])?;
-        let ticket_id = UserId::generate().to_string();
+        let row = self.plan_ticket(&new, title).await?;
+        let (ticket_id, now) = (row.id.clone(), row.now);
         let mut tx = self.begin().await?;
         if !tx
             .log_inbound(
@@ -1147,20 +1132,7 @@ impl Store {
                 .filter(|_| !matches!(requester, Requester::Elsewhere)),
             ..new
         };
-        let number = tx
-            .insert_ticket(
-                &actor,
-                &new,
-                NewTicketRow {
-                    id: &ticket_id,
-                    title: &title,
-                    priority,
-                    response_due,
-                    resolution_due,
-                    now,
-                },
-            )
-            .await?;
+        let number = tx.insert_ticket(&actor, &new, &row).await?;
         tx.mail_attachments(&tenant, &ticket_id, mail, &actor, now, lang, &self.texts)
             .await?;
         tx.notify_new_ticket(&tenant, &ticket_id, &actor, now)
@@ -1202,33 +1174,11 @@ impl Store {
             return Ok(Ingested::Duplicate);
         }
         let actor = tx.mail_actor(&tenant, mail, &requester, now).await?;
-        let stamp = tx.ticket_stamp(&tenant, now).await?;
         let body = if mail.body.trim().is_empty() {
             self.texts.text(lang, "mail-reply-empty", &[])
         } else {
             mail.body.clone()
         };
-        tx.ticket_event(
-            &tenant,
-            ticket_id,
-            now,
-            &actor,
-            EventRecord {
-                kind: "reply",
-                public: true,
-                body: &body,
-                data: Some(serde_json::json!({"channel": "email"})),
-            },
-        )
-        .await?;
-        tx.execute(
-            Sql::new("UPDATE tickets SET updated_at = $1 WHERE tenant_id = $2 AND id = $3")
-                .arg(stamp)
-                .arg(tenant.as_str())
-                .arg(ticket_id),
-        )
-        .await?;
-        tx.queue_search(&tenant, "ticket", ticket_id, now).await?;
         // The one working on the ticket, and its watchers, hear of the answer.
         let (assignee, title): (Option<String>, String) = tx
             .fetch_optional(
@@ -1238,46 +1188,22 @@ impl Store {
             )
             .await?
             .unwrap_or((None, String::new()));
-        let watchers: Vec<(String,)> = tx
-            .fetch_all(
-                Sql::new("SELECT user_id FROM ticket_watchers WHERE tenant_id = $1 AND ticket_id = $2 ORDER BY user_id")
-                    .arg(tenant.as_str())
-                    .arg(ticket_id),
-            )
-            .await?;
-        let recipients: Vec<UserId> = assignee
-            .into_iter()
-            .chain(watchers.into_iter().map(|(w,)| w))
-            .map(UserId::from_db)
-            .collect();
-        tx.notify_ticket(
-            crate::alerts::TicketHead {
+        let assignee = assignee.map(UserId::from_db);
+        tx.record_comment(Comment {
+            ticket: crate::alerts::TicketHead {
                 tenant: &tenant,
                 id: ticket_id,
                 number,
                 title: &title,
             },
-            TicketMailKind::Reply,
-            &actor,
-            &body,
-            &recipients,
+            actor: &actor,
+            body: &body,
+            public: true,
+            channel: Some("email"),
+            first_response: false,
+            tell: assignee.as_ref(),
             now,
-        )
-        .await?;
-        tx.audit(
-            &actor,
-            now,
-            Change {
-                tenant: Some(&tenant),
-                action: "reply",
-                object_type: "ticket",
-                object_id: ticket_id,
-                before: None,
-                after: Some(
-                    serde_json::json!({"number": number, "public": true, "channel": "email"}),
-                ),
-            },
-        )
+        })
         .await?;
         tx.mail_attachments(&tenant, ticket_id, mail, &actor, now, lang, &self.texts)
             .await?;
@@ -1310,6 +1236,12 @@ impl Store {
             .and_then(|(l,)| Language::from_code(&l))
             .unwrap_or(Language::Nb))
     }
+}
+
+/// How a message names the ticket it answers: by our Message-IDs, or `[#N]` in its subject.
+enum TicketRef<'a> {
+    Id(&'a str),
+    Number(i64),
 }
 
 /// The fields of a log row known before the message's fate.

@@ -156,19 +156,12 @@ impl Tx {
                 )
                 .await?;
         }
-        let watchers: Vec<(String,)> = self
-            .fetch_all(
-                Sql::new("SELECT user_id FROM ticket_watchers WHERE tenant_id = $1 AND ticket_id = $2 ORDER BY user_id")
-                    .arg(tenant.as_str())
-                    .arg(ticket_id),
-            )
-            .await?;
-        let requester = facts.requester.as_ref().map(UserId::as_str);
+        let watchers = self.ticket_watchers(tenant, ticket_id).await?;
         Ok(people
             .into_iter()
-            .chain(watchers)
-            .filter(|(id,)| Some(id.as_str()) != requester)
             .map(|(id,)| UserId::from_db(id))
+            .chain(watchers)
+            .filter(|id| Some(id) != facts.requester.as_ref())
             .collect())
     }
 

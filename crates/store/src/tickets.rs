@@ -783,32 +783,38 @@ impl Store {
                 )));
             }
         }
-        let matrix = self.priority_matrix(&new.tenant_id).await?;
-        let priority = matrix.priority(new.impact, new.urgency);
-        let id = UserId::generate().to_string();
-        let terms = self.sla_terms(&new.tenant_id, priority).await?;
-        let now = self.now_ms();
-        // A new ticket has no pauses, so its due times need nothing from the transaction;
-        // computing them here keeps the single SQLite writer's transaction short.
-        let (response_due, resolution_due) = self.dues_with(&terms, now, &[])?;
+        let row = self.plan_ticket(&new, title).await?;
         let mut tx = self.begin().await?;
-        tx.insert_ticket(
-            scope.actor(),
-            &new,
-            NewTicketRow {
-                id: &id,
-                title: &title,
-                priority,
-                response_due,
-                resolution_due,
-                now,
-            },
-        )
-        .await?;
-        tx.notify_new_ticket(&new.tenant_id, &id, scope.actor(), now)
+        tx.insert_ticket(scope.actor(), &new, &row).await?;
+        tx.notify_new_ticket(&new.tenant_id, &row.id, scope.actor(), row.now)
             .await?;
         tx.commit().await?;
-        self.get_ticket(scope, &id).await
+        self.get_ticket(scope, &row.id).await
+    }
+
+    /// A new ticket's id, priority (from the provider's matrix) and due times, computed
+    /// before its transaction: a new ticket has no pauses, so its due times need nothing
+    /// from the transaction, and the single SQLite writer's transaction stays short.
+    pub(crate) async fn plan_ticket(
+        &self,
+        new: &NewTicket,
+        title: String,
+    ) -> Result<NewTicketRow, StoreError> {
+        let priority = self
+            .priority_matrix(&new.tenant_id)
+            .await?
+            .priority(new.impact, new.urgency);
+        let terms = self.sla_terms(&new.tenant_id, priority).await?;
+        let now = self.now_ms();
+        let (response_due, resolution_due) = self.dues_with(&terms, now, &[])?;
+        Ok(NewTicketRow {
+            id: UserId::generate().to_string(),
+            title,
+            priority,
+            response_due,
+            resolution_due,
+            now,
+        })
     }
 
     /// One ticket, or `NotFound` when it does not exist or lies outside the scope.
@@ -1016,70 +1022,16 @@ impl Store {
         }
         let now = self.now_ms();
         let mut tx = self.begin().await?;
-        let stamp = tx.ticket_stamp(&ticket.tenant_id, now).await?;
-        tx.ticket_event(
-            &ticket.tenant_id,
-            &ticket.id,
+        tx.record_comment(Comment {
+            ticket: ticket.head(),
+            actor: scope.actor(),
+            body,
+            public,
+            channel: None,
+            first_response: staff && public && ticket.first_response_at.is_none(),
+            tell: ticket.requester_id.as_ref(),
             now,
-            scope.actor(),
-            EventRecord {
-                kind: if public { "reply" } else { "note" },
-                public,
-                body,
-                data: None,
-            },
-        )
-        .await?;
-        let mut sql = Sql::new("UPDATE tickets SET updated_at = ").push_arg(stamp);
-        if staff && public && ticket.first_response_at.is_none() {
-            sql = sql.push(", first_response_at = ").push_arg(now);
-        }
-        tx.execute(
-            sql.push(" WHERE tenant_id = ")
-                .push_arg(ticket.tenant_id.as_str())
-                .push(" AND id = ")
-                .push_arg(ticket.id.as_str()),
-        )
-        .await?;
-        if public {
-            tx.queue_search(&ticket.tenant_id, "ticket", &ticket.id, now)
-                .await?;
-            // The requester and the watchers hear of public replies by mail.
-            let watchers: Vec<(String,)> = tx
-                .fetch_all(
-                    Sql::new("SELECT user_id FROM ticket_watchers WHERE tenant_id = $1 AND ticket_id = $2 ORDER BY user_id")
-                        .arg(ticket.tenant_id.as_str())
-                        .arg(ticket.id.as_str()),
-                )
-                .await?;
-            let recipients: Vec<UserId> = ticket
-                .requester_id
-                .iter()
-                .cloned()
-                .chain(watchers.into_iter().map(|(id,)| UserId::from_db(id)))
-                .collect();
-            tx.notify_ticket(
-                ticket.head(),
-                TicketMailKind::Reply,
-                scope.actor(),
-                body,
-                &recipients,
-                now,
-            )
-            .await?;
-        }
-        tx.audit(
-            scope.actor(),
-            now,
-            Change {
-                tenant: Some(&ticket.tenant_id),
-                action: if public { "reply" } else { "note" },
-                object_type: "ticket",
-                object_id: &ticket.id,
-                before: None,
-                after: Some(serde_json::json!({"number": ticket.number, "public": public})),
-            },
-        )
+        })
         .await?;
         tx.commit().await?;
         if staff && public && ticket.status == TicketStatus::New {
@@ -1484,15 +1436,120 @@ impl Store {
     }
 }
 
-/// What [`Tx::insert_ticket`] needs besides the request: values the caller computed before
-/// the transaction opened, so the single SQLite writer's transaction stays short.
-pub(crate) struct NewTicketRow<'a> {
-    pub id: &'a str,
-    pub title: &'a str,
+/// What [`Tx::insert_ticket`] needs besides the request: values computed before the
+/// transaction opens ([`Store::plan_ticket`]), so the single SQLite writer's transaction
+/// stays short.
+pub(crate) struct NewTicketRow {
+    pub id: String,
+    pub title: String,
     pub priority: Priority,
     pub response_due: Option<i64>,
     pub resolution_due: Option<i64>,
     pub now: i64,
+}
+
+/// A reply or internal note as [`Tx::record_comment`] writes it.
+pub(crate) struct Comment<'a> {
+    pub ticket: crate::alerts::TicketHead<'a>,
+    pub actor: &'a drifta_core::Actor,
+    pub body: &'a str,
+    pub public: bool,
+    /// Where it came from when not the web or the API ("email"), kept in the history entry
+    /// and the audit entry.
+    pub channel: Option<&'a str>,
+    /// Stamps the ticket's first response (a technician's first public answer).
+    pub first_response: bool,
+    /// Who hears of a public comment by mail besides the watchers: the requester when
+    /// staff answer, the assignee when the requester does.
+    pub tell: Option<&'a UserId>,
+    pub now: i64,
+}
+
+impl Tx {
+    /// The users watching a ticket.
+    pub(crate) async fn ticket_watchers(
+        &mut self,
+        tenant: &TenantId,
+        ticket_id: &str,
+    ) -> Result<Vec<UserId>, StoreError> {
+        let rows: Vec<(String,)> = self
+            .fetch_all(
+                Sql::new("SELECT user_id FROM ticket_watchers WHERE tenant_id = $1 AND ticket_id = $2 ORDER BY user_id")
+                    .arg(tenant.as_str())
+                    .arg(ticket_id),
+            )
+            .await?;
+        Ok(rows.into_iter().map(|(id,)| UserId::from_db(id)).collect())
+    }
+
+    /// Writes a reply or note: its history entry, the ticket's new stamp, and for a public
+    /// one its search entry and the mail to whoever should hear; then its audit entry. Shared
+    /// by replies from the desk, the portal and the API ([`Store::add_comment`]) and by mail.
+    pub(crate) async fn record_comment(&mut self, c: Comment<'_>) -> Result<(), StoreError> {
+        let ticket = c.ticket;
+        let stamp = self.ticket_stamp(ticket.tenant, c.now).await?;
+        let kind = if c.public { "reply" } else { "note" };
+        self.ticket_event(
+            ticket.tenant,
+            ticket.id,
+            c.now,
+            c.actor,
+            EventRecord {
+                kind,
+                public: c.public,
+                body: c.body,
+                data: c.channel.map(|ch| serde_json::json!({ "channel": ch })),
+            },
+        )
+        .await?;
+        let mut sql = Sql::new("UPDATE tickets SET updated_at = ").push_arg(stamp);
+        if c.first_response {
+            sql = sql.push(", first_response_at = ").push_arg(c.now);
+        }
+        self.execute(
+            sql.push(" WHERE tenant_id = ")
+                .push_arg(ticket.tenant.as_str())
+                .push(" AND id = ")
+                .push_arg(ticket.id),
+        )
+        .await?;
+        if c.public {
+            self.queue_search(ticket.tenant, "ticket", ticket.id, c.now)
+                .await?;
+            let recipients: Vec<UserId> = c
+                .tell
+                .cloned()
+                .into_iter()
+                .chain(self.ticket_watchers(ticket.tenant, ticket.id).await?)
+                .collect();
+            self.notify_ticket(
+                ticket,
+                TicketMailKind::Reply,
+                c.actor,
+                c.body,
+                &recipients,
+                c.now,
+            )
+            .await?;
+        }
+        let mut after = serde_json::json!({"number": ticket.number, "public": c.public});
+        if let Some(channel) = c.channel {
+            after["channel"] = channel.into();
+        }
+        self.audit(
+            c.actor,
+            c.now,
+            Change {
+                tenant: Some(ticket.tenant),
+                action: kind,
+                object_type: "ticket",
+                object_id: ticket.id,
+                before: None,
+                after: Some(after),
+            },
+        )
+        .await
+    }
 }
 
 impl Tx {
@@ -1503,7 +1560,7 @@ impl Tx {
         &mut self,
         actor: &drifta_core::Actor,
         new: &NewTicket,
-        row: NewTicketRow<'_>,
+        row: &NewTicketRow,
     ) -> Result<i64, StoreError> {
         let stamp = self.ticket_stamp(&new.tenant_id, row.now).await?;
         // One statement takes the number: a read followed by an increment let two
@@ -1518,10 +1575,10 @@ impl Tx {
         self.execute(
                 Sql::new("INSERT INTO tickets (tenant_id, id, number, kind, title, description, requester_id, location_id, category, impact, urgency, priority, status, channel, created_at, updated_at, response_due_at, resolution_due_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 'new', $13, $14, $15, $16, $17)")
                     .arg(new.tenant_id.as_str())
-                    .arg(row.id)
+                    .arg(row.id.as_str())
                     .arg(number)
                     .arg(new.kind.as_str())
-                    .arg(row.title)
+                    .arg(row.title.as_str())
                     .arg(new.description.trim())
                     .arg(new.requester_id.as_ref().map(|u| u.to_string()))
                     .arg(new.location_id.as_ref().map(|l| l.to_string()))
@@ -1538,7 +1595,7 @@ impl Tx {
             .await?;
         self.ticket_event(
             &new.tenant_id,
-            row.id,
+            &row.id,
             row.now,
             actor,
             EventRecord {
@@ -1549,7 +1606,7 @@ impl Tx {
             },
         )
         .await?;
-        self.queue_search(&new.tenant_id, "ticket", row.id, row.now)
+        self.queue_search(&new.tenant_id, "ticket", &row.id, row.now)
             .await?;
         self.audit(
                 actor,
@@ -1558,7 +1615,7 @@ impl Tx {
                     tenant: Some(&new.tenant_id),
                     action: "create",
                     object_type: "ticket",
-                    object_id: row.id,
+                    object_id: &row.id,
                     before: None,
                     after: Some(serde_json::json!({"number": number, "title": row.title, "priority": row.priority, "channel": new.channel})),
                 },
