@@ -4,10 +4,9 @@
 //! their municipalities, with the raw message of mail that was not taken as a download.
 
 use crate::kb::tenant_id;
-use crate::support::{PASSWORD, TestServer, api_token, client, page, servers, sign_in};
-use drifta_core::password::PasswordHasher;
-use drifta_core::{Actor, Country, Language, Role, Scope, TenantId};
-use drifta_store::{Ingested, MailSecurity, MailboxJob, NewMailbox, NewTenant, NewUser};
+use crate::support::{TestServer, api_token, client, page, servers, sign_in, stranger};
+use drifta_core::{Actor, Language, Scope, TenantId};
+use drifta_store::{Ingested, MailSecurity, MailboxJob, NewMailbox};
 use drifta_web::Tr;
 use serde_json::{Value, json};
 
@@ -105,65 +104,6 @@ pub async fn mailbox_via_store(
         .await
         .unwrap()
         .id
-}
-
-/// A second provider with one municipality (Fremmedvik) and a technician there; returns the
-/// provider's and the municipality's ids.
-async fn stranger(server: &TestServer) -> (String, String) {
-    let store = &server.store;
-    let actor = Actor::system("test");
-    let provider = store
-        .create_provider(
-            &actor,
-            NewTenant {
-                name: "Annen leverandør".into(),
-                slug: "annen".into(),
-                country: Country::No,
-                time_zone: None,
-                language: None,
-            },
-        )
-        .await
-        .unwrap();
-    let scope = store.installation_scope(actor.clone()).await.unwrap();
-    let town = store
-        .create_municipality(
-            &scope,
-            &provider.id,
-            NewTenant {
-                name: "Fremmedvik kommune".into(),
-                slug: "fremmedvik".into(),
-                country: Country::No,
-                time_zone: None,
-                language: None,
-            },
-        )
-        .await
-        .unwrap();
-    let scope = store.installation_scope(actor).await.unwrap();
-    let hash = PasswordHasher::fast_insecure_for_tests()
-        .hash(PASSWORD)
-        .unwrap();
-    let user = store
-        .create_user(
-            &scope,
-            NewUser {
-                tenant_id: town.id.clone(),
-                username: "tekniker.annen".into(),
-                email: "tekniker@annen.example".into(),
-                display_name: "Tekniker Annen".into(),
-                phone: String::new(),
-                language: None,
-                password_hash: Some(hash),
-            },
-        )
-        .await
-        .unwrap();
-    store
-        .set_grants(&scope, &user.id, &[(town.id.clone(), Role::Technician)])
-        .await
-        .unwrap();
-    (provider.id.to_string(), town.id.to_string())
 }
 
 async fn mailbox_count(server: &TestServer) -> usize {

@@ -1,7 +1,8 @@
 use drifta_core::clock::ManualClock;
 use drifta_core::password::PasswordHasher;
-use drifta_store::Store;
+use drifta_core::{Actor, Country, Role};
 use drifta_store::testing::{TestDb, backends};
+use drifta_store::{NewTenant, NewUser, Store};
 use drifta_web::{AppState, WebConfig};
 use jiff::Timestamp;
 use std::sync::Arc;
@@ -147,4 +148,67 @@ pub fn ticket_number_titled(html: &str, title: &str) -> Option<String> {
             .starts_with(title)
             .then(|| n.to_string())
     })
+}
+
+/// The technician [`stranger`] makes.
+pub const STRANGER: &str = "tekniker.annen";
+
+/// A second provider with one municipality (Fremmedvik) and a technician there; returns the
+/// provider's and the municipality's ids. The technician, [`STRANGER`], signs in with
+/// [`PASSWORD`].
+pub async fn stranger(server: &TestServer) -> (String, String) {
+    let store = &server.store;
+    let actor = Actor::system("test");
+    let provider = store
+        .create_provider(
+            &actor,
+            NewTenant {
+                name: "Annen leverandør".into(),
+                slug: "annen".into(),
+                country: Country::No,
+                time_zone: None,
+                language: None,
+            },
+        )
+        .await
+        .unwrap();
+    let scope = store.installation_scope(actor.clone()).await.unwrap();
+    let town = store
+        .create_municipality(
+            &scope,
+            &provider.id,
+            NewTenant {
+                name: "Fremmedvik kommune".into(),
+                slug: "fremmedvik".into(),
+                country: Country::No,
+                time_zone: None,
+                language: None,
+            },
+        )
+        .await
+        .unwrap();
+    let scope = store.installation_scope(actor).await.unwrap();
+    let hash = PasswordHasher::fast_insecure_for_tests()
+        .hash(PASSWORD)
+        .unwrap();
+    let user = store
+        .create_user(
+            &scope,
+            NewUser {
+                tenant_id: town.id.clone(),
+                username: STRANGER.into(),
+                email: "tekniker@annen.example".into(),
+                display_name: "Tekniker Annen".into(),
+                phone: String::new(),
+                language: None,
+                password_hash: Some(hash),
+            },
+        )
+        .await
+        .unwrap();
+    store
+        .set_grants(&scope, &user.id, &[(town.id.clone(), Role::Technician)])
+        .await
+        .unwrap();
+    (provider.id.to_string(), town.id.to_string())
 }

@@ -2,12 +2,11 @@
 //! exact figures for October 2026 in Fjordvik (summer time ended on the 25th, so the month
 //! is 745 hours), an outage running into November, bad input, and scope.
 
-use crate::support::{PASSWORD, TestServer, api_token, client, servers, sign_in};
+use crate::support::{STRANGER, TestServer, api_token, client, servers, sign_in, stranger};
+use drifta_core::Actor;
 use drifta_core::clock::ManualClock;
 use drifta_core::monitor::{MonitorKind, MonitorState};
-use drifta_core::password::PasswordHasher;
-use drifta_core::{Actor, Country, Role};
-use drifta_store::{HourRow, NewCheck, NewTenant, NewUser, StateChange};
+use drifta_store::{HourRow, NewCheck, StateChange};
 use jiff::{SignedDuration, Timestamp};
 use serde_json::Value;
 use std::sync::Arc;
@@ -103,65 +102,6 @@ pub async fn seed_october(server: &TestServer) -> (String, String) {
         assert_eq!(store.record_state_changes(&[change]).await.unwrap(), 1);
     }
     (check.id, heartbeat.id)
-}
-
-/// A second provider with one municipality and a technician there, who signs in with the
-/// demo password.
-async fn stranger(server: &TestServer) -> String {
-    let store = &server.store;
-    let actor = Actor::system("test");
-    let provider = store
-        .create_provider(
-            &actor,
-            NewTenant {
-                name: "Annen leverandør".into(),
-                slug: "annen".into(),
-                country: Country::No,
-                time_zone: None,
-                language: None,
-            },
-        )
-        .await
-        .unwrap();
-    let scope = store.installation_scope(actor.clone()).await.unwrap();
-    let town = store
-        .create_municipality(
-            &scope,
-            &provider.id,
-            NewTenant {
-                name: "Fremmedvik kommune".into(),
-                slug: "fremmedvik".into(),
-                country: Country::No,
-                time_zone: None,
-                language: None,
-            },
-        )
-        .await
-        .unwrap();
-    let scope = store.installation_scope(actor).await.unwrap();
-    let hash = PasswordHasher::fast_insecure_for_tests()
-        .hash(PASSWORD)
-        .unwrap();
-    let user = store
-        .create_user(
-            &scope,
-            NewUser {
-                tenant_id: town.id.clone(),
-                username: "tekniker.annen".into(),
-                email: "tekniker@annen.example".into(),
-                display_name: "Tekniker Annen".into(),
-                phone: String::new(),
-                language: None,
-                password_hash: Some(hash),
-            },
-        )
-        .await
-        .unwrap();
-    store
-        .set_grants(&scope, &user.id, &[(town.id, Role::Technician)])
-        .await
-        .unwrap();
-    "tekniker.annen".into()
 }
 
 async fn get(client: &reqwest::Client, server: &TestServer, path: &str) -> (u16, String) {
@@ -423,8 +363,8 @@ async fn the_uptime_report_through_the_page_the_csv_and_the_api() {
         .await;
         assert_eq!(status, 404, "{label}");
 
-        let username = stranger(&server).await;
-        let other = api_token(&server, &username).await;
+        stranger(&server).await;
+        let other = api_token(&server, STRANGER).await;
         let (_, _, theirs) = api(
             "/api/v1/monitors/report?month=2026-10".into(),
             other.clone(),
@@ -440,7 +380,7 @@ async fn the_uptime_report_through_the_page_the_csv_and_the_api() {
         )
         .await;
         assert_eq!(status, 404, "{label}");
-        let (web, _) = sign_in(&server, &username).await;
+        let (web, _) = sign_in(&server, STRANGER).await;
         let (status, page) = get(&web, &server, "/monitors/report?month=2026-10").await;
         assert_eq!(status, 200, "{label}");
         assert!(page.contains("id=\"report-fremmedvik\""), "{label}");
