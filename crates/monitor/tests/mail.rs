@@ -119,7 +119,6 @@ async fn mailbox(
     imap: &Imap,
     user: &str,
     security: MailSecurity,
-    password: &str,
 ) -> MailboxJob {
     store
         .create_mailbox(
@@ -135,7 +134,7 @@ async fn mailbox(
                 }),
                 security: Some(security),
                 username: user.into(),
-                password: password.into(),
+                password: imap.password.clone(),
                 folder: "INBOX".into(),
                 poll_seconds: 60,
                 enabled: true,
@@ -149,6 +148,27 @@ async fn mailbox(
         .await
         .unwrap()
         .unwrap()
+}
+
+/// A municipality, a fresh IMAP user whose INBOX holds `messages`, and that user's mailbox
+/// in Drifta, claimed by "test-node".
+struct Filled {
+    scope: Scope,
+    user: String,
+    job: MailboxJob,
+}
+
+async fn filled(
+    store: &Store,
+    imap: &Imap,
+    security: MailSecurity,
+    messages: &[Vec<u8>],
+) -> Filled {
+    let (tenant, scope) = municipality(store).await;
+    let user = format!("t-{}@test", TenantId::generate());
+    append(imap, &user, messages).await;
+    let job = mailbox(store, &scope, &tenant, imap, &user, security).await;
+    Filled { scope, user, job }
 }
 
 fn config(imap: &Imap) -> IntakeConfig {
@@ -168,26 +188,15 @@ async fn waiting_mail_becomes_tickets_over_tls_and_is_marked_once() {
     let Some(imap) = imap() else { return };
     for db in backends().await {
         let store = keyed(&db.store);
-        let (tenant, scope) = municipality(&store).await;
-        let user = format!("t-{}@test", TenantId::generate());
-        append(
+        let Filled { scope, user, job } = filled(
+            &store,
             &imap,
-            &user,
+            MailSecurity::Tls,
             &[
                 message(1, "Projektoren virker ikke."),
                 message(2, "Glemt passord."),
                 message(3, "iPad låst."),
             ],
-        )
-        .await;
-        let job = mailbox(
-            &store,
-            &scope,
-            &tenant,
-            &imap,
-            &user,
-            MailSecurity::Tls,
-            &imap.password,
         )
         .await;
         let report = mail_intake::poll_once(&store, &config(&imap), &job)
@@ -228,17 +237,11 @@ async fn starttls_is_used_before_logging_in() {
     let Some(imap) = imap() else { return };
     for db in backends().await {
         let store = keyed(&db.store);
-        let (tenant, scope) = municipality(&store).await;
-        let user = format!("s-{}@test", TenantId::generate());
-        append(&imap, &user, &[message(4, "Skriver på biblioteket.")]).await;
-        let job = mailbox(
+        let Filled { user, job, .. } = filled(
             &store,
-            &scope,
-            &tenant,
             &imap,
-            &user,
             MailSecurity::Starttls,
-            &imap.password,
+            &[message(4, "Skriver på biblioteket.")],
         )
         .await;
         let report = mail_intake::poll_once(&store, &config(&imap), &job)
@@ -266,22 +269,11 @@ async fn an_oversized_message_is_kept_aside_by_its_header_and_a_bad_password_is_
     let Some(imap) = imap() else { return };
     for db in backends().await {
         let store = keyed(&db.store);
-        let (tenant, scope) = municipality(&store).await;
-        let user = format!("o-{}@test", TenantId::generate());
-        append(
-            &imap,
-            &user,
-            &[message(5, &"x".repeat(5_000)), message(6, "liten")],
-        )
-        .await;
-        let job = mailbox(
+        let Filled { scope, user, job } = filled(
             &store,
-            &scope,
-            &tenant,
             &imap,
-            &user,
             MailSecurity::Tls,
-            &imap.password,
+            &[message(5, &"x".repeat(5_000)), message(6, "liten")],
         )
         .await;
         let mut small = config(&imap);
@@ -327,19 +319,8 @@ async fn a_message_is_not_marked_when_it_could_not_be_recorded() {
     let Some(imap) = imap() else { return };
     let db = drifta_store::testing::sqlite().await;
     let store = keyed(&db.store);
-    let (tenant, scope) = municipality(&store).await;
-    let user = format!("f-{}@test", TenantId::generate());
-    append(&imap, &user, &[message(7, "a")]).await;
-    let job = mailbox(
-        &store,
-        &scope,
-        &tenant,
-        &imap,
-        &user,
-        MailSecurity::Tls,
-        &imap.password,
-    )
-    .await;
+    let Filled { user, job, .. } =
+        filled(&store, &imap, MailSecurity::Tls, &[message(7, "a")]).await;
     store.close().await;
     let err = mail_intake::poll_once(&store, &config(&imap), &job)
         .await
@@ -361,22 +342,11 @@ async fn a_crash_between_commit_and_marking_neither_loses_nor_duplicates() {
             .store
             .clone()
             .with_secret_key(SecretKey::from_hex(&key).unwrap());
-        let (tenant, scope) = municipality(&store).await;
-        let user = format!("k-{}@test", TenantId::generate());
-        append(
-            &imap,
-            &user,
-            &[message(8, "en"), message(9, "to"), message(10, "tre")],
-        )
-        .await;
-        let job = mailbox(
+        let Filled { scope, user, job } = filled(
             &store,
-            &scope,
-            &tenant,
             &imap,
-            &user,
             MailSecurity::Tls,
-            &imap.password,
+            &[message(8, "en"), message(9, "to"), message(10, "tre")],
         )
         .await;
         store
@@ -505,24 +475,13 @@ async fn a_reply_goes_out_over_smtp_and_the_answer_to_it_threads_back() {
     };
     for db in backends().await {
         let store = keyed(&db.store);
-        let (tenant, scope) = municipality(&store).await;
-        let user = format!("r-{}@test", TenantId::generate());
         let teacher = format!("{}@skole.fjordvik.no", TenantId::generate());
         let first = format!(
             "From: Lærer <{teacher}>\r\nTo: support@drift.test\r\nSubject: Smartboard svart\r\nMessage-ID: <{}@skole.fjordvik.no>\r\n\r\nI rom 12.\r\n",
             TenantId::generate()
         );
-        append(&imap, &user, &[first.into_bytes()]).await;
-        let job = mailbox(
-            &store,
-            &scope,
-            &tenant,
-            &imap,
-            &user,
-            MailSecurity::Tls,
-            &imap.password,
-        )
-        .await;
+        let Filled { scope, user, job } =
+            filled(&store, &imap, MailSecurity::Tls, &[first.into_bytes()]).await;
         mail_intake::poll_once(&store, &config(&imap), &job)
             .await
             .unwrap();
