@@ -103,12 +103,10 @@ fn tls_with_roots(
         return Ok(None);
     }
     let bad = |e: lettre::transport::smtp::Error| AlertConfigError::SmtpUrl(e.to_string());
-    let rest = url.split_once("://").map_or("", |(_, r)| r);
-    let authority = rest.split(['/', '?']).next().unwrap_or("");
-    let host_port = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
-    let host = host_port
-        .rsplit_once(':')
-        .map_or(host_port, |(h, _)| h)
+    let parsed = reqwest::Url::parse(url).map_err(|e| AlertConfigError::SmtpUrl(e.to_string()))?;
+    let host = parsed
+        .host_str()
+        .ok_or_else(|| AlertConfigError::SmtpUrl("it names no host".into()))?
         .trim_start_matches('[')
         .trim_end_matches(']');
     let mut params = TlsParameters::builder(host.to_string());
@@ -116,12 +114,15 @@ fn tls_with_roots(
         params = params.add_root_certificate(Certificate::from_der(der.clone()).map_err(bad)?);
     }
     let params = params.build_rustls().map_err(bad)?;
-    let query = url.split_once('?').map_or("", |(_, q)| q);
-    Ok(if url.starts_with("smtps://") {
+    let tls = parsed
+        .query_pairs()
+        .find(|(k, _)| k == "tls")
+        .map(|(_, v)| v.into_owned());
+    Ok(if parsed.scheme() == "smtps" {
         Some(Tls::Wrapper(params))
-    } else if query.contains("tls=required") {
+    } else if tls.as_deref() == Some("required") {
         Some(Tls::Required(params))
-    } else if query.contains("tls=opportunistic") {
+    } else if tls.as_deref() == Some("opportunistic") {
         Some(Tls::Opportunistic(params))
     } else {
         None
