@@ -469,7 +469,7 @@ async fn serve(store: Store, config: &Config, banner: Option<String>) -> Result<
         })?;
     // Outage tickets the engine and the heartbeat sweep open speak the municipality's language.
     let store = store.with_texts(std::sync::Arc::new(drifta_web::i18n::CatalogueTexts));
-    let store = match secret_key(config)? {
+    let store = match secret_key(config, &store)? {
         Some(key) => store.with_secret_key(key),
         None => {
             tracing::warn!(
@@ -555,19 +555,22 @@ fn start_alerts(
 /// SQLite database a key kept in a file beside it (made on first start, readable by the
 /// owner only), so a single-server installation needs no setup. A PostgreSQL installation
 /// has several nodes that must share one key, so it must be configured.
-fn secret_key(config: &Config) -> Result<Option<drifta_core::seal::SecretKey>, CliError> {
+fn secret_key(
+    config: &Config,
+    store: &Store,
+) -> Result<Option<drifta_core::seal::SecretKey>, CliError> {
     if let Some(key) = &config.secret_key {
         return Ok(Some(key.clone()));
     }
-    let Some(path) = config
-        .database_url
-        .strip_prefix("sqlite://")
-        .map(|p| p.split('?').next().unwrap_or(p))
-        .filter(|p| !p.is_empty() && *p != ":memory:")
+    let Some(file) = store
+        .sqlite_file()
+        .filter(|f| !f.as_os_str().is_empty() && f.as_os_str() != ":memory:")
     else {
         return Ok(None);
     };
-    let key_file = std::path::PathBuf::from(format!("{path}.key"));
+    let mut key_file = file.as_os_str().to_owned();
+    key_file.push(".key");
+    let key_file = std::path::PathBuf::from(key_file);
     let problem = |e: std::io::Error| {
         CliError::Usage(format!(
             "cannot use the key file {}: {e}. Set secret_key instead (openssl rand -hex 32)",

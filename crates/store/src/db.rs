@@ -50,6 +50,8 @@ pub(crate) enum Db {
         write: SqlitePool,
         read: SqlitePool,
         checkpointer: Arc<Checkpointer>,
+        /// The database file, as SQLite resolved it from the URL.
+        file: std::path::PathBuf,
     },
     Pg(PgPool),
 }
@@ -193,7 +195,8 @@ impl Store {
                 .connect_with(base.clone().pragma("wal_autocheckpoint", "0"))
                 .await
                 .map_err(connect_err)?;
-            let mut wal = base.get_filename().as_os_str().to_owned();
+            let file = base.get_filename().to_path_buf();
+            let mut wal = file.as_os_str().to_owned();
             wal.push("-wal");
             let checkpointer = Arc::new(Checkpointer::start(
                 SqlitePoolOptions::new()
@@ -213,6 +216,7 @@ impl Store {
                 write,
                 read,
                 checkpointer,
+                file,
             }
         } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             let opts = PgConnectOptions::from_str(url).map_err(connect_err)?;
@@ -270,6 +274,7 @@ impl Store {
                 write,
                 read,
                 checkpointer,
+                ..
             } => {
                 checkpointer.stop().await;
                 read.close().await;
@@ -282,6 +287,14 @@ impl Store {
     /// Whether SQLite's single writer is free right now (always true on PostgreSQL).
     /// Background work checks it to stay out of the way of requests; it is a hint, not a
     /// lock, so a request arriving a moment later still waits for that work.
+    /// The SQLite database file (`None` on PostgreSQL), for files kept beside it.
+    pub fn sqlite_file(&self) -> Option<&std::path::Path> {
+        match &self.db {
+            Db::Sqlite { file, .. } => Some(file),
+            Db::Pg(_) => None,
+        }
+    }
+
     /// Moves the whole WAL into the database and cuts the file to nothing, on the
     /// checkpointer's own connection (the writer's prepared statements would lock it).
     /// Waits for readers; for the end of a bulk load, not for the request path.
