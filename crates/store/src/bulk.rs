@@ -409,6 +409,7 @@ impl Store {
             .await?;
         }
         tx.commit().await?;
+        self.restart_wal().await?;
         Ok(BulkLoaded {
             tickets: loaded_tickets,
             events,

@@ -219,6 +219,8 @@ impl Store {
             .await?;
         }
         tx.commit().await?;
+        // See Store::restart_wal: without it the WAL grows for as long as the load runs.
+        self.restart_wal().await?;
         Ok(BulkItemsLoaded {
             items: loaded_items,
             relations: loaded_relations,
