@@ -68,7 +68,8 @@ pub struct BulkLoaded {
     pub tickets: u64,
     pub events: u64,
     pub search_documents: u64,
-    /// Ticket numbers given out, first to last (inclusive).
+    /// The lowest and highest ticket number given out. On PostgreSQL, tickets opened while
+    /// the load ran may hold numbers in between (see `Tx::take_ticket_numbers`).
     pub first_number: i64,
     pub last_number: i64,
 }
@@ -271,14 +272,8 @@ impl Store {
             tx.execute_script("SET LOCAL gin_pending_list_limit = '64MB'")
                 .await?;
         }
-        let (next,): (i64,) = tx
-            .fetch_optional(
-                Sql::new("UPDATE ticket_counter SET next = next + $1 WHERE id = 1 RETURNING next")
-                    .arg(count),
-            )
-            .await?
-            .ok_or(StoreError::NotFound)?;
-        let first_number = next - count;
+        let numbers = tx.take_ticket_numbers(count).await?;
+        let (first_number, last_number) = (numbers[0], numbers[numbers.len() - 1]);
 
         let mut ticket_rows = Vec::with_capacity(tickets.len());
         let mut event_rows = Vec::new();
@@ -290,7 +285,7 @@ impl Store {
             ticket_rows.push(vec![
                 Arg::Text(tenant.to_string()),
                 Arg::Text(id.clone()),
-                Arg::Int(first_number + i as i64),
+                Arg::Int(numbers[i]),
                 Arg::Text(t.kind.as_str().to_string()),
                 Arg::Text(t.title.clone()),
                 Arg::Text(t.description.clone()),
@@ -387,7 +382,6 @@ impl Store {
         let search_documents = insert_search_documents(&mut tx, search_rows).await?;
 
         let now = self.now_ms();
-        let last_number = next - 1;
         for (tenant, n) in &per_tenant {
             let batch = UserId::generate();
             tx.audit(

@@ -74,6 +74,7 @@ pub static MIGRATIONS: &[Migration] = &[
     migration!(17, "0017", "inventory_versions"),
     migration!(18, "0018", "mail"),
     migration!(19, "0019", "sla_notices"),
+    migration!(20, "0020", "ticket_numbers"),
 ];
 
 /// Where a database stands against this binary's migrations.

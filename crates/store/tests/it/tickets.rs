@@ -215,6 +215,36 @@ async fn concurrent_creates_get_distinct_numbers() {
     }
 }
 
+/// Before migration 20, PostgreSQL numbered tickets from `ticket_counter`; the upgrade
+/// carries on from the counter, so no number is given out twice.
+#[tokio::test]
+async fn upgrading_postgres_carries_the_ticket_counter_into_the_sequence() {
+    let Some(db) = drifta_store::testing::postgres().await else {
+        return;
+    };
+    let (_, munis, scope) = provider_with(&db.store, 1).await;
+    let before = db
+        .store
+        .create_ticket(&scope, ticket(&munis[0], "Før", Level::Low, Level::Low))
+        .await
+        .unwrap();
+    crate::schema::raw(
+        &db.url,
+        "DROP SEQUENCE ticket_number_seq; \
+         INSERT INTO ticket_counter (id, next) VALUES (1, 5000); \
+         DELETE FROM schema_migrations WHERE version = 20",
+    )
+    .await;
+    assert_eq!(db.store.migrate().await.unwrap(), vec![20]);
+    let after = db
+        .store
+        .create_ticket(&scope, ticket(&munis[0], "Etter", Level::Low, Level::Low))
+        .await
+        .unwrap();
+    assert!(before.number < 5000, "{}", before.number);
+    assert_eq!(after.number, 5000);
+}
+
 async fn scope_of(store: &Store, user: &drifta_store::User) -> drifta_core::Scope {
     store.scope_for(user, "").await.unwrap()
 }

@@ -1,0 +1,2 @@
+-- Ticket numbers on PostgreSQL come from a sequence (see the PostgreSQL file); SQLite keeps
+-- taking them from ticket_counter, where its single writer already serialises every create.

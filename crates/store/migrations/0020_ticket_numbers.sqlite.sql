@@ -1,0 +1,1 @@
+-- Nothing SQLite-specific in this migration: ticket_counter stays the source of numbers.
