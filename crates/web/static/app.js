@@ -141,17 +141,33 @@ document.addEventListener("keydown", (event) => {
 
 // Live views: when the server says the tickets on this page changed, fetch the page again
 // and swap the marked regions (never the forms, so nobody loses what they are typing).
+// The stream is closed when the page is left: a page kept in the back/forward cache with its
+// stream open holds one of the browser's six connections to the server, and after a few
+// pages every request waited for one (a minute in the queue's browser test).
 (() => {
   const source = document.querySelector("[data-live-url]");
   if (!source || !window.EventSource) return;
-  const events = new EventSource(source.dataset.liveUrl);
-  events.addEventListener("changed", async () => {
+  const refresh = async () => {
     const res = await fetch(location.href, { credentials: "same-origin" });
     if (!res.ok) return;
     const fresh = new DOMParser().parseFromString(await res.text(), "text/html");
     for (const region of document.querySelectorAll("[data-live-region][id]")) {
       const next = fresh.getElementById(region.id);
       if (next) region.replaceWith(document.adoptNode(next));
+    }
+  };
+  let events = null;
+  const open = () => {
+    events = new EventSource(source.dataset.liveUrl);
+    events.addEventListener("changed", refresh);
+  };
+  open();
+  window.addEventListener("pagehide", () => events && events.close());
+  window.addEventListener("pageshow", (event) => {
+    // Back from the cache: changes made meanwhile were not heard, so fetch once, then listen.
+    if (event.persisted) {
+      refresh();
+      open();
     }
   });
 })();
