@@ -26,7 +26,7 @@ pub struct SavedFilter {
 }
 
 /// Query-string keys a saved filter may hold; anything else is dropped.
-const FILTER_KEYS: [&str; 3] = ["view", "tag", "team"];
+const FILTER_KEYS: [&str; 5] = ["view", "status", "priority", "tag", "team"];
 
 /// Keeps only known keys with short values, so a saved filter cannot smuggle anything into
 /// the links it becomes.
@@ -370,6 +370,10 @@ mod tests {
         assert_eq!(
             clean_filter_query("tag=%C3%A6rlig+%C3%B8l"),
             "tag=%C3%A6rlig+%C3%B8l"
+        );
+        assert_eq!(
+            clean_filter_query("view=done&status=closed&priority=p1&changed=3"),
+            "view=done&status=closed&priority=p1"
         );
         assert_eq!(clean_filter_query(""), "");
         assert_eq!(clean_filter_query("%%%"), "");

@@ -110,7 +110,15 @@ pub enum StatusFilter {
     Active,
     Done,
     Any,
+    /// One status only, such as "waiting for supplier".
+    Only(TicketStatus),
 }
+
+/// Enabled technicians and administrators with their grants (`$1` is `false`), for the
+/// lists of people a ticket can be given to; callers add which grants count.
+const ENABLED_STAFF: &str = "SELECT DISTINCT u.id, u.tenant_id, u.username, u.email, u.display_name, u.phone, u.language, u.disabled \
+     FROM users u JOIN role_grants g ON g.user_id = u.id \
+     WHERE g.role IN ('technician', 'provider_admin') AND u.disabled = $1";
 
 #[derive(Clone, Debug, Default)]
 pub struct QueueFilter {
@@ -119,6 +127,7 @@ pub struct QueueFilter {
     pub tenant: Option<TenantId>,
     pub requester: Option<UserId>,
     pub tag: Option<String>,
+    pub priority: Option<Priority>,
     pub limit: i64,
 }
 
@@ -925,7 +934,11 @@ impl Store {
             StatusFilter::Active => sql.push(" AND t.status NOT IN ('resolved', 'closed')"),
             StatusFilter::Done => sql.push(" AND t.status IN ('resolved', 'closed')"),
             StatusFilter::Any => sql,
+            StatusFilter::Only(status) => sql.push(" AND t.status = ").push_arg(status.as_str()),
         };
+        if let Some(p) = filter.priority {
+            sql = sql.push(" AND t.priority = ").push_arg(p.as_str());
+        }
         if let Some(t) = &filter.tenant {
             sql = sql.push(" AND t.tenant_id = ").push_arg(t.as_str());
         }
@@ -938,7 +951,11 @@ impl Store {
                 .push_arg(tag.as_str())
                 .push(")");
         }
-        let order = if filter.status == StatusFilter::Done {
+        let finished = matches!(
+            filter.status,
+            StatusFilter::Done | StatusFilter::Only(TicketStatus::Resolved | TicketStatus::Closed)
+        );
+        let order = if finished {
             " ORDER BY t.updated_at DESC"
         } else if filter.requester.is_some() {
             " ORDER BY t.created_at DESC"
@@ -1245,6 +1262,30 @@ impl Store {
         .await
     }
 
+    /// Technicians and administrators who may work tickets in any municipality where
+    /// `scope` may: whom a queue's bulk "assign to" offers. One query, however many
+    /// municipalities the scope spans; assigning still checks each ticket's municipality.
+    pub async fn technicians_for(&self, scope: &Scope) -> Result<Vec<User>, StoreError> {
+        let tenants: Vec<String> = scope
+            .tenants_allowing(Permission::Operate)
+            .into_iter()
+            .map(|t| t.to_string())
+            .collect();
+        let sql = Sql::new(format!("{ENABLED_STAFF} AND ("))
+            .arg(false)
+            .push_in("g.tenant_id", tenants.clone())
+            // A grant on the provider covers its municipalities.
+            .push(" OR g.tenant_id IN (SELECT parent_id FROM tenants WHERE ")
+            .push_in("id", tenants)
+            .push(")) ORDER BY u.display_name");
+        Ok(self
+            .fetch_all::<UserRow>(sql)
+            .await?
+            .into_iter()
+            .map(user_from_row)
+            .collect())
+    }
+
     /// Enabled technicians and administrators with a grant matching `grant_condition`
     /// (a fixed SQL fragment in which `$2` is `tenant`).
     async fn enabled_staff_granted_on(
@@ -1253,10 +1294,7 @@ impl Store {
         tenant: &TenantId,
     ) -> Result<Vec<User>, StoreError> {
         let sql = Sql::new(format!(
-            "SELECT DISTINCT u.id, u.tenant_id, u.username, u.email, u.display_name, u.phone, u.language, u.disabled \
-             FROM users u JOIN role_grants g ON g.user_id = u.id \
-             WHERE g.role IN ('technician', 'provider_admin') AND u.disabled = $1 AND ({grant_condition}) \
-             ORDER BY u.display_name"
+            "{ENABLED_STAFF} AND ({grant_condition}) ORDER BY u.display_name"
         ))
         .arg(false)
         .arg(tenant.as_str());

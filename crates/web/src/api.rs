@@ -14,7 +14,7 @@ use axum::routing::get;
 use axum::{Json, Router};
 use drifta_core::LocationId;
 use drifta_core::password::{self, PasswordError};
-use drifta_core::ticket::{Level, TicketKind, TicketStatus};
+use drifta_core::ticket::{Level, Priority, TicketKind, TicketStatus};
 use drifta_core::{Language, Permission, Role, Scope, TenantId, UserId};
 use drifta_store::{ArticleFilter, NewArticle};
 use drifta_store::{
@@ -485,6 +485,7 @@ struct TicketsQuery {
     status: Option<String>,
     tenant: Option<String>,
     requester: Option<String>,
+    priority: Option<String>,
     limit: Option<String>,
 }
 
@@ -497,11 +498,12 @@ async fn list_tickets(
         None | Some("all") => QueueView::All,
         Some("mine") => QueueView::Mine,
         Some("unassigned") => QueueView::Unassigned,
+        Some("team") => QueueView::MyTeams,
         Some(_) => {
             return Err(Problem::field(
                 "view",
                 "view-unknown",
-                "must be all, mine or unassigned",
+                "must be all, mine, team or unassigned",
             ));
         }
     };
@@ -509,13 +511,22 @@ async fn list_tickets(
         None | Some("active") => StatusFilter::Active,
         Some("done") => StatusFilter::Done,
         Some("any") => StatusFilter::Any,
-        Some(_) => {
-            return Err(Problem::field(
-                "status",
-                "status-filter-unknown",
-                "must be active, done or any",
-            ));
-        }
+        Some(other) => match TicketStatus::parse(other) {
+            Some(s) => StatusFilter::Only(s),
+            None => {
+                return Err(Problem::field(
+                    "status",
+                    "status-filter-unknown",
+                    "must be active, done, any or one status (new, open, waiting_requester, waiting_supplier, resolved, closed)",
+                ));
+            }
+        },
+    };
+    let priority = match q.priority.as_deref() {
+        None | Some("") => None,
+        Some(p) => Some(Priority::parse(&p.to_lowercase()).ok_or_else(|| {
+            Problem::field("priority", "priority-unknown", "must be p1, p2, p3 or p4")
+        })?),
     };
     let requester = q
         .requester
@@ -531,6 +542,7 @@ async fn list_tickets(
         tenant: q.tenant.as_deref().map(parse_tenant).transpose()?,
         requester,
         tag: q.tag.filter(|t| !t.is_empty()),
+        priority,
         limit: int_param("limit", q.limit.as_deref())?.unwrap_or(100),
     };
     Ok(Json(
@@ -1127,14 +1139,13 @@ async fn save_desk_settings(
     }
     let mut targets = Vec::new();
     for s in &input.sla {
-        let p =
-            drifta_core::ticket::Priority::parse(&s.priority.to_lowercase()).ok_or_else(|| {
-                Problem::field(
-                    "sla.priority",
-                    "priority-unknown",
-                    "must be p1, p2, p3 or p4",
-                )
-            })?;
+        let p = Priority::parse(&s.priority.to_lowercase()).ok_or_else(|| {
+            Problem::field(
+                "sla.priority",
+                "priority-unknown",
+                "must be p1, p2, p3 or p4",
+            )
+        })?;
         targets.push((p, s.first_response_minutes, s.resolution_minutes));
     }
     state

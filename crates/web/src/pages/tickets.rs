@@ -97,7 +97,13 @@ struct QueuePage {
     back: String,
     notice: Option<String>,
     tag_filter: String,
+    view_code: String,
+    /// Every status and priority as (code, name, chosen), for the filter bar.
+    status_choices: Vec<(String, String, bool)>,
+    priority_choices: Vec<(String, String, bool)>,
     statuses: Vec<(String, String)>,
+    /// Whom the selected tickets can be assigned to (id, name).
+    technicians: Vec<(String, String)>,
     can_log: bool,
     views: Vec<(String, String, bool)>,
     rows: Vec<QueueRow>,
@@ -107,6 +113,9 @@ struct QueuePage {
 pub struct QueueQuery {
     view: Option<String>,
     tag: Option<String>,
+    /// One status instead of the view's (active or done) set.
+    status: Option<String>,
+    priority: Option<String>,
     changed: Option<String>,
     refused: Option<String>,
 }
@@ -128,12 +137,28 @@ pub async fn queue(
         "done" => (QueueView::All, StatusFilter::Done),
         _ => (QueueView::All, StatusFilter::Active),
     };
+    let only_status = match q.status.as_deref().filter(|s| !s.is_empty()) {
+        None => None,
+        Some(code) => match TicketStatus::parse(code) {
+            Some(s) => Some(s),
+            None => return Err(PageError::BadRequest(ctx.tr)),
+        },
+    };
+    let priority = match q.priority.as_deref().filter(|p| !p.is_empty()) {
+        None => None,
+        Some(code) => match Priority::parse(code) {
+            Some(p) => Some(p),
+            None => return Err(PageError::BadRequest(ctx.tr)),
+        },
+    };
+    let tag = q.tag.clone().filter(|t| !t.is_empty());
     let filter = QueueFilter {
         view,
-        status,
+        status: only_status.map_or(status, StatusFilter::Only),
         tenant: ctx.session.active_tenant.clone(),
         requester: None,
-        tag: q.tag.clone().filter(|t| !t.is_empty()),
+        tag: tag.clone(),
+        priority,
         limit: 100,
     };
     let tickets = state
@@ -214,10 +239,29 @@ pub async fn queue(
                 )
             }
         });
+    // The queue's whole filter, for returning after a bulk change and for saving as a view.
     let mut back = format!("/tickets?view={view_code}");
-    if let Some(tag) = q.tag.as_deref().filter(|t| !t.is_empty()) {
+    if let Some(s) = only_status {
+        back.push_str(&format!("&status={}", s.as_str()));
+    }
+    if let Some(p) = priority {
+        back.push_str(&format!("&priority={}", p.as_str()));
+    }
+    if let Some(tag) = &tag {
         back.push_str(&format!("&tag={}", crate::error::url_encode(tag)));
     }
+    let technicians = if staff {
+        state
+            .store
+            .technicians_for(&ctx.view_scope())
+            .await
+            .map_err(|e| ctx.store_err(e))?
+            .into_iter()
+            .map(|u| (u.id.to_string(), u.display_name))
+            .collect()
+    } else {
+        Vec::new()
+    };
     let saved = state
         .store
         .saved_filters(&ctx.scope)
@@ -235,6 +279,28 @@ pub async fn queue(
         back,
         notice,
         tag_filter: q.tag.clone().unwrap_or_default(),
+        view_code: view_code.to_string(),
+        status_choices: TicketStatus::ALL
+            .iter()
+            .map(|s| {
+                (
+                    s.as_str().to_string(),
+                    status_name(&ctx.tr, *s),
+                    only_status == Some(*s),
+                )
+            })
+            .collect(),
+        priority_choices: Priority::ALL
+            .iter()
+            .map(|p| {
+                (
+                    p.as_str().to_string(),
+                    priority_name(&ctx.tr, *p),
+                    priority == Some(*p),
+                )
+            })
+            .collect(),
+        technicians,
         statuses: TicketStatus::ALL
             .iter()
             .filter(|s| **s != TicketStatus::New)
@@ -1309,6 +1375,14 @@ pub async fn bulk(
                 .assign_ticket(&ctx.scope, &t.id, None)
                 .await
                 .map(|_| ()),
+            "assign" => match UserId::parse(&get("assignee")) {
+                Ok(who) => state
+                    .store
+                    .assign_ticket(&ctx.scope, &t.id, Some(&who))
+                    .await
+                    .map(|_| ()),
+                Err(_) => return Err(PageError::BadRequest(ctx.tr)),
+            },
             "tag" => state.store.add_tag(&ctx.scope, &t.id, &get("tag")).await,
             _ => return Err(PageError::BadRequest(ctx.tr)),
         };

@@ -729,3 +729,51 @@ async fn bulk_changes_and_desk_settings_through_the_api() {
         .unwrap();
     assert_eq!(res.status(), 403);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_ticket_list_filters_by_team_status_and_priority() {
+    let server = start_on(sqlite().await, WebConfig::default()).await;
+    let tech = api_token(&server, "tekniker").await;
+    let c = client();
+    let list = |query: &'static str| {
+        c.get(server.url(&format!("/api/v1/tickets?{query}")))
+            .bearer_auth(&tech)
+            .send()
+    };
+    let titles = |v: &Value| -> Vec<String> {
+        v["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| t["title"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let waiting: Value = list("status=waiting_supplier")
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        titles(&waiting),
+        ["Ny medarbejder skal have adgang til NemID/MitID-administration"]
+    );
+    let critical: Value = list("priority=P1").await.unwrap().json().await.unwrap();
+    let items = critical["items"].as_array().unwrap();
+    assert!(!items.is_empty());
+    assert!(items.iter().all(|t| t["priority"] == "P1"), "{critical}");
+    // The demo technician is in no team yet, so "my team" is empty rather than refused.
+    let team = list("view=team").await.unwrap();
+    assert_eq!(team.status(), 200);
+    assert!(titles(&team.json().await.unwrap()).is_empty());
+    for (query, field) in [
+        ("priority=p9", "priority"),
+        ("status=sideways", "status"),
+        ("view=everyone", "view"),
+    ] {
+        let res = list(query).await.unwrap();
+        assert_eq!(res.status(), 422, "{query}");
+        let problem: Value = res.json().await.unwrap();
+        assert_eq!(problem["errors"][0]["field"], field, "{query}");
+    }
+}

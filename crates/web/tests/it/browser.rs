@@ -749,6 +749,79 @@ async fn overdue_tickets_stand_out_in_the_queue() {
     b.clone().close().await.unwrap();
 }
 
+/// Filters the queue by priority, saves that as a view and opens it again; then filters by
+/// status and hands the one waiting ticket to a colleague with the bulk action.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_technician_filters_the_queue_saves_the_view_and_assigns_in_bulk() {
+    if !enabled() {
+        return;
+    }
+    let server = start_on(sqlite().await, WebConfig::default()).await;
+    let br = browser().await;
+    let b = &br.client;
+    sign_in(b, &server, "tekniker").await;
+    click(b, "nav-tickets").await;
+    select_text(b, "filter-priority", "P1 kritisk").await;
+    click(b, "filter-apply").await;
+    let critical = wait_for_text(b, "#queue", "Kan ikke logge inn i sak/arkiv").await;
+    assert!(
+        !critical.contains("Skriveren i ekspedisjonen"),
+        "{critical}"
+    );
+
+    type_into(b, "filter-name", "Kritiske").await;
+    b.find(Locator::Css("#save-filter button"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    b.wait()
+        .for_element(Locator::XPath(
+            "//a[@class='saved-filter' and .='Kritiske']",
+        ))
+        .await
+        .unwrap();
+    click(b, "nav-tickets").await;
+    wait_for_text(b, "#queue", "Skriveren i ekspedisjonen").await;
+    b.find(Locator::XPath(
+        "//a[@class='saved-filter' and .='Kritiske']",
+    ))
+    .await
+    .unwrap()
+    .click()
+    .await
+    .unwrap();
+    b.wait()
+        .for_element(Locator::Css(
+            "#filter-priority option[value='p1'][selected]",
+        ))
+        .await
+        .unwrap();
+    let again = text_of(b, "#queue").await;
+    assert!(again.contains("Kan ikke logge inn i sak/arkiv"), "{again}");
+    assert!(!again.contains("Skriveren i ekspedisjonen"), "{again}");
+
+    select_text(b, "filter-priority", "Alle").await;
+    select_text(b, "filter-status", "Venter på innmelder").await;
+    click(b, "filter-apply").await;
+    wait_for_text(b, "#queue", "Skriveren i ekspedisjonen").await;
+    b.find(Locator::Css("#queue input[name='ticket']"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    select_text(b, "bulk-action", "Tildel").await;
+    select_text(b, "bulk-assignee", "Mari Holtan").await;
+    click(b, "bulk-apply").await;
+    wait_for_text(b, "#notice", "1 saker endret").await;
+    let queue = text_of(b, "#queue").await;
+    assert!(queue.contains("Mari Holtan"), "{queue}");
+    screenshot(b, "queue-filtered").await;
+    b.clone().close().await.unwrap();
+}
+
 /// Picks an option of a select by its visible text.
 async fn select_text(b: &Client, id: &str, text: &str) {
     let select = b.find(Locator::Id(id)).await.unwrap();

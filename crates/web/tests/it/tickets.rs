@@ -1201,3 +1201,104 @@ async fn heartbeats_from_the_page_and_the_ping_url() {
         assert!(!theirs.contains("Nattlig backup"));
     }
 }
+
+/// The number of the queue row whose link text is `title`.
+fn number_of(page: &str, title: &str) -> String {
+    let before = &page[..page
+        .find(&format!("\">{title}</a>"))
+        .unwrap_or_else(|| panic!("{title} not in the queue"))];
+    let href = before.rfind("/tickets/").unwrap();
+    before[href + "/tickets/".len()..]
+        .split('"')
+        .next()
+        .unwrap()
+        .to_string()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_queue_filters_by_status_and_priority_and_assigns_to_a_colleague() {
+    for server in servers().await {
+        let (c, csrf) = sign_in(&server, "tekniker").await;
+        let page = |path: &'static str| {
+            let c = c.clone();
+            let url = server.url(path);
+            async move { c.get(url).send().await.unwrap() }
+        };
+        let waiting = page("/tickets?status=waiting_requester")
+            .await
+            .text()
+            .await
+            .unwrap();
+        assert!(
+            waiting.contains("Skriveren i ekspedisjonen skriver ut blanke ark"),
+            "{}",
+            server.label
+        );
+        assert!(!waiting.contains("Kan ikke logge inn i sak/arkiv"));
+        assert!(waiting.contains("<option value=\"waiting_requester\" selected>"));
+
+        let critical = page("/tickets?priority=p1").await.text().await.unwrap();
+        let shown = critical.matches("class=\"prio prio-").count();
+        assert!(shown > 0, "{}", server.label);
+        assert_eq!(critical.matches("class=\"prio prio-p1\"").count(), shown);
+        assert!(critical.contains("Kan ikke logge inn i sak/arkiv etter migreringen"));
+        // Saving the view keeps the filter.
+        let saved_query = critical
+            .split("name=\"query\" value=\"")
+            .nth(1)
+            .and_then(|rest| rest.split('"').next())
+            .unwrap();
+        assert!(saved_query.ends_with("priority=p1"), "{saved_query}");
+
+        for bad in ["/tickets?status=sideways", "/tickets?priority=p9"] {
+            assert_eq!(page(bad).await.status(), 400, "{bad}");
+        }
+
+        // Bulk "assign to": Mari Holtan works Fjordvik and Skjærvåg, not Egeholm.
+        let queue = page("/tickets").await.text().await.unwrap();
+        let mari = queue
+            .split("<option value=\"")
+            .find(|o| o.contains("\">Mari Holtan</option>"))
+            .and_then(|o| o.split('"').next())
+            .expect("Mari Holtan offered for bulk assignment")
+            .to_string();
+        let fjordvik = number_of(&queue, "Skriveren i ekspedisjonen skriver ut blanke ark");
+        let egeholm = number_of(
+            &queue,
+            "Ny medarbejder skal have adgang til NemID/MitID-administration",
+        );
+        let bulk = |assignee: String| {
+            c.post(server.url("/tickets/bulk"))
+                .form(&[
+                    ("csrf", csrf.clone()),
+                    ("action", "assign".into()),
+                    ("assignee", assignee),
+                    ("ticket", fjordvik.clone()),
+                    ("ticket", egeholm.clone()),
+                    ("back", "/tickets?view=all&priority=p4".into()),
+                ])
+                .send()
+        };
+        let res = bulk(mari).await.unwrap();
+        assert_eq!(res.status(), 303, "{}", server.label);
+        let location = res.headers()["location"].to_str().unwrap();
+        assert_eq!(
+            location,
+            format!("/tickets?view=all&priority=p4&changed=1&refused={egeholm}")
+        );
+        let ticket = c
+            .get(server.url(&format!("/tickets/{fjordvik}")))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(
+            ticket.contains("selected>Mari Holtan</option>"),
+            "{}",
+            server.label
+        );
+        assert_eq!(bulk("not-an-id".into()).await.unwrap().status(), 400);
+    }
+}
