@@ -141,9 +141,11 @@ document.addEventListener("keydown", (event) => {
 
 // Live views: when the server says the tickets on this page changed, fetch the page again
 // and swap the marked regions (never the forms, so nobody loses what they are typing).
-// The stream is closed when the page is left: a page kept in the back/forward cache with its
-// stream open holds one of the browser's six connections to the server, and after a few
-// pages every request waited for one (a minute in the queue's browser test).
+// A page listens only while it is seen. Over HTTP/1.1 a browser keeps at most six
+// connections to one server; a stream held by every open tab, or by a page kept in the
+// back/forward cache, took them all and the next page waited minutes for one (browser tests
+// "many open tabs" and the queue's bulk action). When the page is seen again, changes made
+// meanwhile were not heard, so it fetches once and listens again.
 (() => {
   const source = document.querySelector("[data-live-url]");
   if (!source || !window.EventSource) return;
@@ -157,17 +159,23 @@ document.addEventListener("keydown", (event) => {
     }
   };
   let events = null;
-  const open = () => {
+  const listen = () => {
+    if (events || document.visibilityState === "hidden") return;
     events = new EventSource(source.dataset.liveUrl);
     events.addEventListener("changed", refresh);
   };
-  open();
-  window.addEventListener("pagehide", () => events && events.close());
-  window.addEventListener("pageshow", (event) => {
-    // Back from the cache: changes made meanwhile were not heard, so fetch once, then listen.
-    if (event.persisted) {
-      refresh();
-      open();
-    }
-  });
+  const stop = () => {
+    if (events) events.close();
+    events = null;
+  };
+  const resume = () => {
+    if (events || document.visibilityState === "hidden") return;
+    refresh();
+    listen();
+  };
+  listen();
+  document.addEventListener("visibilitychange", () =>
+    document.visibilityState === "hidden" ? stop() : resume());
+  window.addEventListener("pagehide", stop);
+  window.addEventListener("pageshow", (event) => { if (event.persisted) resume(); });
 })();

@@ -822,6 +822,44 @@ async fn a_technician_filters_the_queue_saves_the_view_and_assigns_in_bulk() {
     b.clone().close().await.unwrap();
 }
 
+/// A technician keeps many tabs open. Over plain HTTP/1.1 a browser opens at most six
+/// connections to one server, so live pages must not each hold a stream while out of sight:
+/// an eighth tab still loads and saves at once.
+#[tokio::test(flavor = "multi_thread")]
+async fn many_open_tabs_do_not_starve_the_next_one() {
+    if !enabled() {
+        return;
+    }
+    let server = start_on(sqlite().await, WebConfig::default()).await;
+    let br = browser().await;
+    let b = &br.client;
+    sign_in(b, &server, "tekniker").await;
+    // A starved tab waits until some stream ends (five minutes); a served one loads at once.
+    let tabs = async {
+        b.goto(&server.url("/tickets")).await.unwrap();
+        for _ in 0..7 {
+            let tab = b.new_window(true).await.unwrap();
+            b.switch_to_window(tab.handle).await.unwrap();
+            b.goto(&server.url("/tickets")).await.unwrap();
+            wait_for_text(b, "#queue", "Skriveren i ekspedisjonen").await;
+        }
+        b.find(Locator::Id("log-call"))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+        b.wait()
+            .for_element(Locator::Id("ticket-form"))
+            .await
+            .unwrap();
+    };
+    tokio::time::timeout(Duration::from_secs(60), tabs)
+        .await
+        .expect("the eighth tab got no connection to the server");
+    b.clone().close().await.unwrap();
+}
+
 /// Picks an option of a select by its visible text.
 async fn select_text(b: &Client, id: &str, text: &str) {
     let select = b.find(Locator::Id(id)).await.unwrap();
