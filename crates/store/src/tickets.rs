@@ -802,11 +802,16 @@ impl Store {
                 ))),
             }
         };
-        let ((), (), row) = tokio::try_join!(
+        // join, not try_join: a failed check must not drop the other reads half-way through
+        // their connection's exchange; and the requester's error is reported first, always.
+        let (requester, location, row) = tokio::join!(
             requester_belongs,
             location_belongs,
             self.plan_ticket(&new, title)
-        )?;
+        );
+        requester?;
+        location?;
+        let row = row?;
         let mut tx = self.begin().await?;
         tx.insert_ticket(scope.actor(), &new, &row).await?;
         tx.notify_new_ticket(&new.tenant_id, &row.id, scope.actor(), row.now)
@@ -834,10 +839,11 @@ impl Store {
         new: &NewTicket,
         title: String,
     ) -> Result<NewTicketRow, StoreError> {
-        let (matrix, calendar) = tokio::try_join!(
+        let (matrix, calendar) = tokio::join!(
             self.priority_matrix(&new.tenant_id),
             self.calendar_of(&new.tenant_id)
-        )?;
+        );
+        let (matrix, calendar) = (matrix?, calendar?);
         let priority = matrix.priority(new.impact, new.urgency);
         let (response, resolution) = self.sla_budgets(&new.tenant_id, priority).await?;
         let terms = SlaTerms {

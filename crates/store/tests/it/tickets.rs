@@ -148,12 +148,26 @@ async fn numbers_are_unique_and_bad_input_is_refused() {
             .await
             .unwrap();
         let mut wrong = ticket(&munis[0], "Feil sted", Level::Low, Level::Low);
-        wrong.location_id = Some(elsewhere.id);
+        wrong.location_id = Some(elsewhere.id.clone());
         let err = store.create_ticket(&scope, wrong).await.unwrap_err();
         assert!(
             matches!(err, StoreError::Invalid(ref f) if f.code == "location-other-municipality"),
             "{err}"
         );
+        // A caller from another municipality is refused; with a wrong location as well, the
+        // caller is what the message names, every time.
+        let outsider = user_with(store, &scope, &munis[1], &[]).await;
+        for location in [None, Some(elsewhere.id.clone())] {
+            let mut wrong = ticket(&munis[0], "Feil innringer", Level::Low, Level::Low);
+            wrong.requester_id = Some(outsider.id.clone());
+            wrong.location_id = location;
+            let err = store.create_ticket(&scope, wrong).await.unwrap_err();
+            assert!(
+                matches!(err, StoreError::Invalid(ref f) if f.code == "requester-other-municipality"),
+                "{}: {err}",
+                db.label
+            );
+        }
         // Time is recorded by a person, not by the installation.
         assert!(matches!(
             store.add_time(&scope, &a.id, 5, true, "").await,
