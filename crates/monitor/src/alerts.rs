@@ -168,7 +168,14 @@ pub fn spawn(store: Store, config: AlertConfig) -> Result<AlertHandle, AlertConf
                 })?;
             Some((transport, from))
         }
-        None => None,
+        None => {
+            // Said once here; each undelivered mail is then logged at debug only, or an
+            // installation without mail (the demo) logged a warning for every ticket event.
+            tracing::warn!(
+                "smtp_url is not set: ticket and alert e-mail is recorded as not sent (shown on the ticket and the alerts page)"
+            );
+            None
+        }
     };
     let http = reqwest::Client::builder()
         .timeout(config.timeout)
@@ -251,6 +258,11 @@ impl Sender {
                 match &outcome {
                     Delivery::Sent => {
                         tracing::info!(id = %message.id, channel = message.channel.as_str(), "alert sent")
+                    }
+                    Delivery::Failed(why)
+                        if message.channel == Channel::Email && sender.smtp.is_none() =>
+                    {
+                        tracing::debug!(id = %message.id, reason = %why, "e-mail not sent")
                     }
                     Delivery::Retry(why) | Delivery::Failed(why) => {
                         tracing::warn!(id = %message.id, channel = message.channel.as_str(), reason = %why, "alert not delivered")
