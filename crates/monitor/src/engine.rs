@@ -192,7 +192,7 @@ struct Engine {
     slots: HashMap<Arc<str>, Slot>,
     queue: BinaryHeap<Reverse<(Instant, u64, Arc<str>)>>,
     buckets: Vec<i64>,
-    version: Option<(i64, i64)>,
+    version: Option<(i64, i64, i64)>,
     windows: Vec<Maintenance>,
     pending: Vec<StateChange>,
     /// Hours of monitors no longer checked here, written with the next history batch.

@@ -3,7 +3,7 @@
 //! pausing stops the checks, and history reaches the database.
 
 use drifta_core::Scope;
-use drifta_core::monitor::MonitorKind;
+use drifta_core::monitor::{LinkRole, MonitorKind};
 use drifta_monitor::engine::{self, EngineConfig, EngineHandle};
 use drifta_monitor::probe::Prober;
 use drifta_store::testing::backends;
@@ -236,6 +236,7 @@ async fn a_site_on_its_backup_link_is_degraded_until_the_backup_fails_too() {
             .unwrap();
         let mut monitors = Vec::new();
         let mut targets = Vec::new();
+        let mut items = Vec::new();
         for (name, primary) in [("Fiber skolen", "true"), ("4G skolen", "false")] {
             let item = store
                 .create_item(
@@ -279,6 +280,7 @@ async fn a_site_on_its_backup_link_is_degraded_until_the_backup_fails_too() {
                 .unwrap();
             monitors.push(monitor.id);
             targets.push(status);
+            items.push(item.summary.id.clone());
         }
         // Both links land in the location's bucket, so one node sees the whole site.
         let bucket = drifta_store::bucket_of(school.id.as_str());
@@ -329,6 +331,32 @@ async fn a_site_on_its_backup_link_is_degraded_until_the_backup_fails_too() {
             state_of(&store, &scope, fibre).await.0 == "up"
         })
         .await;
+
+        // The fibre is recorded as a backup link from now on: the engine's fingerprint
+        // moves, so its next reload takes the new role.
+        let before = store.checks_version().await.unwrap();
+        store
+            .update_item(
+                &scope,
+                &items[0],
+                ItemInput {
+                    name: "Fiber skolen".into(),
+                    location_id: Some(school.id.to_string()),
+                    attributes: [("primary".to_string(), "false".to_string())].into(),
+                    ..ItemInput::default()
+                },
+            )
+            .await
+            .unwrap();
+        assert_ne!(
+            store.checks_version().await.unwrap(),
+            before,
+            "{}",
+            db.label
+        );
+        let reloaded = store.engine_monitors(&[bucket]).await.unwrap();
+        let role = reloaded.iter().find(|m| &m.id == fibre).unwrap().link;
+        assert_eq!(role, Some(LinkRole::Backup), "{}", db.label);
         handle.shutdown().await;
     }
 }

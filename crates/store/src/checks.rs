@@ -423,15 +423,18 @@ impl Store {
     }
 
     /// A cheap fingerprint of the active monitors' settings: it changes whenever one is
-    /// created, changed, paused or resumed, so the engine reloads only then.
-    pub async fn checks_version(&self) -> Result<(i64, i64), StoreError> {
-        let (count, newest): (i64, Option<i64>) = self
+    /// created, changed, paused or resumed, or the item one watches is edited (a link's
+    /// primary/backup role and the location come from the item), so the engine reloads
+    /// only then.
+    pub async fn checks_version(&self) -> Result<(i64, i64, i64), StoreError> {
+        let (count, newest, newest_item): (i64, Option<i64>, Option<i64>) = self
             .fetch_optional(Sql::new(
-                "SELECT COUNT(*), MAX(updated_at) FROM monitors WHERE kind <> 'heartbeat'",
+                "SELECT COUNT(*), MAX(m.updated_at), MAX(i.updated_at) FROM monitors m \
+                 LEFT JOIN items i ON i.id = m.item_id WHERE m.kind <> 'heartbeat'",
             ))
             .await?
-            .unwrap_or((0, None));
-        Ok((count, newest.unwrap_or(0)))
+            .unwrap_or((0, None, None));
+        Ok((count, newest.unwrap_or(0), newest_item.unwrap_or(0)))
     }
 
     /// The active monitors of the given buckets.
