@@ -763,6 +763,11 @@ async fn a_technician_filters_the_queue_saves_the_view_and_assigns_in_bulk() {
     click(b, "nav-tickets").await;
     select_text(b, "filter-priority", "P1 kritisk").await;
     click(b, "filter-apply").await;
+    // The filtered page has come when the filter bar shows the choice as made.
+    let chosen = |css: &'static str| async move {
+        b.wait().for_element(Locator::Css(css)).await.unwrap();
+    };
+    chosen("#filter-priority option[value='p1'][selected]").await;
     let critical = wait_for_text(b, "#queue", "Kan ikke logge inn i sak/arkiv").await;
     assert!(
         !critical.contains("Skriveren i ekspedisjonen"),
@@ -792,12 +797,7 @@ async fn a_technician_filters_the_queue_saves_the_view_and_assigns_in_bulk() {
     .click()
     .await
     .unwrap();
-    b.wait()
-        .for_element(Locator::Css(
-            "#filter-priority option[value='p1'][selected]",
-        ))
-        .await
-        .unwrap();
+    chosen("#filter-priority option[value='p1'][selected]").await;
     let again = text_of(b, "#queue").await;
     assert!(again.contains("Kan ikke logge inn i sak/arkiv"), "{again}");
     assert!(!again.contains("Skriveren i ekspedisjonen"), "{again}");
@@ -805,6 +805,7 @@ async fn a_technician_filters_the_queue_saves_the_view_and_assigns_in_bulk() {
     select_text(b, "filter-priority", "Alle").await;
     select_text(b, "filter-status", "Venter på innmelder").await;
     click(b, "filter-apply").await;
+    chosen("#filter-status option[value='waiting_requester'][selected]").await;
     wait_for_text(b, "#queue", "Skriveren i ekspedisjonen").await;
     b.find(Locator::Css("#queue input[name='ticket']"))
         .await
