@@ -312,8 +312,14 @@ bulk-status = Sæt status
 bulk-tag = Tilføj mærke
 bulk-tag-placeholder = mærke, f.eks. pc-udskiftning
 bulk-apply = Udfør
-bulk-done = { $changed } sager ændret.
-bulk-partly = { $changed } sager ændret; ikke tilladt for { $refused }.
+bulk-done = { $count ->
+    [one] { $count } sag ændret.
+   *[other] { $count } sager ændret.
+}
+bulk-partly = { $count ->
+    [one] { $count } sag ændret
+   *[other] { $count } sager ændret
+}; ikke tilladt for { $refused }.
 tag-add = Mærke
 tag-add-button = Tilføj mærke
 tag-remove = Fjern mærke

@@ -312,8 +312,14 @@ bulk-status = Set status
 bulk-tag = Add tag
 bulk-tag-placeholder = tag, e.g. pc-replacement
 bulk-apply = Apply
-bulk-done = { $changed } tickets changed.
-bulk-partly = { $changed } tickets changed; not allowed for { $refused }.
+bulk-done = { $count ->
+    [one] { $count } ticket changed.
+   *[other] { $count } tickets changed.
+}
+bulk-partly = { $count ->
+    [one] { $count } ticket changed
+   *[other] { $count } tickets changed
+}; not allowed for { $refused }.
 tag-add = Tag
 tag-add-button = Add tag
 tag-remove = Remove tag

@@ -312,8 +312,14 @@ bulk-status = Sett status
 bulk-tag = Legg til merke
 bulk-tag-placeholder = merke, f.eks. pc-utskifting
 bulk-apply = Utfør
-bulk-done = { $changed } saker endret.
-bulk-partly = { $changed } saker endret; ikke tillatt for { $refused }.
+bulk-done = { $count ->
+    [one] { $count } sak endret.
+   *[other] { $count } saker endret.
+}
+bulk-partly = { $count ->
+    [one] { $count } sak endret
+   *[other] { $count } saker endret
+}; ikke tillatt for { $refused }.
 tag-add = Merke
 tag-add-button = Legg til merke
 tag-remove = Fjern merke

@@ -123,8 +123,16 @@ impl Tr {
 
     /// The text for `key` with a count, so plural forms come out right in each language.
     pub fn t_count(&self, key: &str, count: i64) -> String {
+        self.t_count_with(key, count, &[])
+    }
+
+    /// [`Tr::t_count`] with further named arguments.
+    pub fn t_count_with(&self, key: &str, count: i64, args: &[(&str, &str)]) -> String {
         let mut fargs = FluentArgs::new();
         fargs.set("count", FluentValue::from(count));
+        for (k, v) in args {
+            fargs.set(*k, FluentValue::from(*v));
+        }
         self.format(key, Some(&fargs))
     }
 }
@@ -230,7 +238,7 @@ mod tests {
         {
             for path in files {
                 let text = std::fs::read_to_string(path).unwrap();
-                for marker in [".t(\"", ".t_with(\"", ".t_count(\""] {
+                for marker in [".t(\"", ".t_with(\"", ".t_count(\"", ".t_count_with(\""] {
                     for piece in text.split(marker).skip(1) {
                         if let Some(key) = piece.split('"').next()
                             && !key.is_empty()
@@ -268,6 +276,12 @@ mod tests {
         );
         assert_eq!(en.t_count("location-count", 1), "1 location");
         assert_eq!(en.t_count("location-count", 3), "3 locations");
+        assert_eq!(nb.t_count("bulk-done", 1), "1 sak endret.");
+        assert_eq!(nb.t_count("bulk-done", 3), "3 saker endret.");
+        assert_eq!(
+            Tr::new(Language::Da).t_count_with("bulk-partly", 1, &[("refused", "#1004")]),
+            "1 sag ændret; ikke tilladt for #1004."
+        );
         assert_eq!(en.t("no-such-key"), "no-such-key");
     }
 

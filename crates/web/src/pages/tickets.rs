@@ -227,16 +227,10 @@ pub async fn queue(
                 .map(|n| format!("#{n}"))
                 .collect();
             if refused.is_empty() {
-                ctx.tr
-                    .t_with("bulk-done", &[("changed", &changed.to_string())])
+                ctx.tr.t_count("bulk-done", changed)
             } else {
-                ctx.tr.t_with(
-                    "bulk-partly",
-                    &[
-                        ("changed", &changed.to_string()),
-                        ("refused", &refused.join(", ")),
-                    ],
-                )
+                ctx.tr
+                    .t_count_with("bulk-partly", changed, &[("refused", &refused.join(", "))])
             }
         });
     // The queue's whole filter, for returning after a bulk change and for saving as a view.

@@ -816,7 +816,7 @@ async fn a_technician_filters_the_queue_saves_the_view_and_assigns_in_bulk() {
     select_text(b, "bulk-action", "Tildel").await;
     select_text(b, "bulk-assignee", "Mari Holtan").await;
     click(b, "bulk-apply").await;
-    wait_for_text(b, "#notice", "1 saker endret").await;
+    wait_for_text(b, "#notice", "1 sak endret.").await;
     let queue = text_of(b, "#queue").await;
     assert!(queue.contains("Mari Holtan"), "{queue}");
     screenshot(b, "queue-filtered").await;
