@@ -75,6 +75,7 @@ pub static MIGRATIONS: &[Migration] = &[
     migration!(18, "0018", "mail"),
     migration!(19, "0019", "sla_notices"),
     migration!(20, "0020", "ticket_numbers"),
+    migration!(21, "0021", "natural_keys_nocase"),
 ];
 
 /// Where a database stands against this binary's migrations.

@@ -275,7 +275,7 @@ async fn items_are_normalised_validated_and_keyed_per_municipality() {
         );
         assert_eq!(store.get_item(&tech, &s.id).await.unwrap(), updated);
 
-        // Natural keys are unique within a municipality, host names regardless of case.
+        // Natural keys are unique within a municipality, regardless of case.
         let keyed = |serial: Option<&str>, host: Option<&str>, tag: Option<&str>| {
             let mut n = new_item(&munis[0], ItemType::Workstation, "PC");
             n.input.serial_number = serial.map(str::to_string);
@@ -287,6 +287,8 @@ async fn items_are_normalised_validated_and_keyed_per_municipality() {
             (keyed(Some("SN-1"), None, None), "serial_number"),
             (keyed(None, Some("Link-SKOLE.kommune.no"), None), "hostname"),
             (keyed(None, None, Some("A-100")), "asset_tag"),
+            (keyed(Some("sn-1"), None, None), "serial_number"),
+            (keyed(None, None, Some("a-100")), "asset_tag"),
         ] {
             let err = store.create_item(&tech, input).await.unwrap_err();
             assert!(
