@@ -825,7 +825,7 @@ async fn a_technician_filters_the_queue_saves_the_view_and_assigns_in_bulk() {
 
 /// A technician keeps many tabs open. Over plain HTTP/1.1 a browser opens at most six
 /// connections to one server, so live pages must not each hold a stream while out of sight:
-/// an eighth tab still loads and saves at once.
+/// an eighth tab still opens the call form at once.
 #[tokio::test(flavor = "multi_thread")]
 async fn many_open_tabs_do_not_starve_the_next_one() {
     if !enabled() {
