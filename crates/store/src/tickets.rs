@@ -339,6 +339,17 @@ fn visible(sql: Sql, scope: &Scope) -> Sql {
         .push("))")
 }
 
+/// The ticket with this id, if the scope may read it.
+fn ticket_by_id(scope: &Scope, id: &str) -> Sql {
+    visible(
+        Sql::new(TICKET_SELECT)
+            .push("t.id = ")
+            .push_arg(id)
+            .push(" AND "),
+        scope,
+    )
+}
+
 fn transition_error(e: TransitionError) -> StoreError {
     let _ = e;
     StoreError::Invalid(FieldError::new(
@@ -677,8 +688,10 @@ impl Store {
         tenant: &TenantId,
         priority: Priority,
     ) -> Result<SlaTerms, StoreError> {
-        let calendar = self.calendar_of(tenant).await?;
-        let (response, resolution) = self.sla_budgets(tenant, priority).await?;
+        // Independent reads, taken side by side (one round trip's wait on PostgreSQL).
+        let (calendar, budgets) =
+            tokio::join!(self.calendar_of(tenant), self.sla_budgets(tenant, priority));
+        let (calendar, (response, resolution)) = (calendar?, budgets?);
         Ok(SlaTerms {
             calendar,
             response,
@@ -818,17 +831,7 @@ impl Store {
             .await?;
         tx.commit().await?;
         // A new ticket has no tags, so only its row is read back (with the names it shows).
-        let sql = visible(
-            Sql::new(TICKET_SELECT)
-                .push("t.id = ")
-                .push_arg(row.id.as_str())
-                .push(" AND "),
-            scope,
-        );
-        self.fetch_optional::<TicketRow>(sql)
-            .await?
-            .map(ticket_from_row)
-            .ok_or(StoreError::NotFound)
+        self.ticket_row(ticket_by_id(scope, &row.id)).await
     }
 
     /// A new ticket's id, priority (from the provider's matrix) and due times, computed
@@ -839,18 +842,11 @@ impl Store {
         new: &NewTicket,
         title: String,
     ) -> Result<NewTicketRow, StoreError> {
-        let (matrix, calendar) = tokio::join!(
-            self.priority_matrix(&new.tenant_id),
-            self.calendar_of(&new.tenant_id)
-        );
-        let (matrix, calendar) = (matrix?, calendar?);
-        let priority = matrix.priority(new.impact, new.urgency);
-        let (response, resolution) = self.sla_budgets(&new.tenant_id, priority).await?;
-        let terms = SlaTerms {
-            calendar,
-            response,
-            resolution,
-        };
+        let priority = self
+            .priority_matrix(&new.tenant_id)
+            .await?
+            .priority(new.impact, new.urgency);
+        let terms = self.sla_terms(&new.tenant_id, priority).await?;
         let now = self.now_ms();
         let (response_due, resolution_due) = self.dues_with(&terms, now, &[])?;
         Ok(NewTicketRow {
@@ -865,14 +861,7 @@ impl Store {
 
     /// One ticket, or `NotFound` when it does not exist or lies outside the scope.
     pub async fn get_ticket(&self, scope: &Scope, id: &str) -> Result<Ticket, StoreError> {
-        let sql = visible(
-            Sql::new(TICKET_SELECT)
-                .push("t.id = ")
-                .push_arg(id)
-                .push(" AND "),
-            scope,
-        );
-        self.one_ticket(sql).await
+        self.one_ticket(ticket_by_id(scope, id)).await
     }
 
     /// A ticket by its number (#1042), within scope.
@@ -888,15 +877,19 @@ impl Store {
     }
 
     async fn one_ticket(&self, sql: Sql) -> Result<Ticket, StoreError> {
-        let ticket = self
-            .fetch_optional::<TicketRow>(sql)
-            .await?
-            .map(ticket_from_row)
-            .ok_or(StoreError::NotFound)?;
+        let ticket = self.ticket_row(sql).await?;
         let mut one = [ticket];
         self.fill_tags(&mut one).await?;
         let [ticket] = one;
         Ok(ticket)
+    }
+
+    /// One ticket without its tags.
+    async fn ticket_row(&self, sql: Sql) -> Result<Ticket, StoreError> {
+        self.fetch_optional::<TicketRow>(sql)
+            .await?
+            .map(ticket_from_row)
+            .ok_or(StoreError::NotFound)
     }
 
     async fn many_tickets(&self, sql: Sql) -> Result<Vec<Ticket>, StoreError> {
