@@ -120,6 +120,25 @@ pub struct QueueQuery {
     refused: Option<String>,
 }
 
+/// A filter's code from the query string: none when absent or empty, `Err` when unknown.
+fn chosen_code<T>(code: Option<&str>, parse: fn(&str) -> Option<T>) -> Result<Option<T>, ()> {
+    code.filter(|c| !c.is_empty())
+        .map(|c| parse(c).ok_or(()))
+        .transpose()
+}
+
+/// Every value as (code, name, chosen) for a filter's select.
+fn choices<T: Copy + PartialEq>(
+    all: &[T],
+    chosen: Option<T>,
+    code: fn(T) -> &'static str,
+    name: impl Fn(T) -> String,
+) -> Vec<(String, String, bool)> {
+    all.iter()
+        .map(|v| (code(*v).to_string(), name(*v), chosen == Some(*v)))
+        .collect()
+}
+
 pub async fn queue(
     State(state): State<AppState>,
     ctx: Ctx,
@@ -137,19 +156,11 @@ pub async fn queue(
         "done" => (QueueView::All, StatusFilter::Done),
         _ => (QueueView::All, StatusFilter::Active),
     };
-    let only_status = match q.status.as_deref().filter(|s| !s.is_empty()) {
-        None => None,
-        Some(code) => match TicketStatus::parse(code) {
-            Some(s) => Some(s),
-            None => return Err(PageError::BadRequest(ctx.tr)),
-        },
-    };
-    let priority = match q.priority.as_deref().filter(|p| !p.is_empty()) {
-        None => None,
-        Some(code) => match Priority::parse(code) {
-            Some(p) => Some(p),
-            None => return Err(PageError::BadRequest(ctx.tr)),
-        },
+    let (Ok(only_status), Ok(priority)) = (
+        chosen_code(q.status.as_deref(), TicketStatus::parse),
+        chosen_code(q.priority.as_deref(), Priority::parse),
+    ) else {
+        return Err(PageError::BadRequest(ctx.tr));
     };
     let tag = q.tag.clone().filter(|t| !t.is_empty());
     let filter = QueueFilter {
@@ -274,26 +285,12 @@ pub async fn queue(
         notice,
         tag_filter: q.tag.clone().unwrap_or_default(),
         view_code: view_code.to_string(),
-        status_choices: TicketStatus::ALL
-            .iter()
-            .map(|s| {
-                (
-                    s.as_str().to_string(),
-                    status_name(&ctx.tr, *s),
-                    only_status == Some(*s),
-                )
-            })
-            .collect(),
-        priority_choices: Priority::ALL
-            .iter()
-            .map(|p| {
-                (
-                    p.as_str().to_string(),
-                    priority_name(&ctx.tr, *p),
-                    priority == Some(*p),
-                )
-            })
-            .collect(),
+        status_choices: choices(TicketStatus::ALL, only_status, TicketStatus::as_str, |s| {
+            status_name(&ctx.tr, s)
+        }),
+        priority_choices: choices(Priority::ALL, priority, Priority::as_str, |p| {
+            priority_name(&ctx.tr, p)
+        }),
         technicians,
         statuses: TicketStatus::ALL
             .iter()
