@@ -364,7 +364,9 @@ impl Store {
         Ok(())
     }
 
-    /// The municipality kind of a tenant and, for a provider, which municipalities it has.
+    /// Checks a mailbox's routes and returns them cleaned: only a provider's mailbox has
+    /// routes, each pattern is a domain or an address given once, and each leads to one
+    /// of the provider's municipalities that the scope may work in.
     async fn check_routes(
         &self,
         scope: &Scope,
